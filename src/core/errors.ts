@@ -1,0 +1,67 @@
+/**
+ * The base class of every error overseer raises at run time (configuration errors are the
+ * exception: `ConfigError` is a `TypeError`, as the contract asks).
+ *
+ * Every subclass carries a stable `code`; check the code rather than `instanceof` when two
+ * copies of the package may be installed.
+ */
+export abstract class OverseerError extends Error {
+  /** A stable, machine-readable identifier of the failure. */
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Thrown by every constructor when an option is missing or out of range.
+ * The message names the option and the value it got.
+ *
+ * @example
+ * ```ts
+ * try { await startSupervisor({ intensity: -1, children: [] }); }
+ * catch (error) { if (isConfigError(error)) console.error(error.option); }
+ * ```
+ */
+export class ConfigError extends TypeError {
+  /** Always `'ERR_CONFIG'`. */
+  readonly code = 'ERR_CONFIG' as const;
+  /** The option that was wrong, as a dotted path (`children[2].start`). */
+  readonly option: string;
+  /** The value the option had. */
+  readonly value: unknown;
+
+  constructor(option: string, value: unknown, expectation: string) {
+    super(`Invalid option ${option}: expected ${expectation}, got ${describeValue(value)}`);
+    this.name = 'ConfigError';
+    this.option = option;
+    this.value = value;
+  }
+}
+
+/** True when `error` is a {@link ConfigError}, even one from another copy of the package. */
+export function isConfigError(error: unknown): error is ConfigError {
+  return hasCode(error, 'ERR_CONFIG');
+}
+
+/** True when `error` is an object whose `code` property equals `code`. */
+export function hasCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+/** A short, printable rendering of any value for error messages. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `array(${value.length})`;
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

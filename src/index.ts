@@ -1,0 +1,9 @@
+/**
+ * overseer: an OTP-style supervision runtime for Node.js back ends.
+ * This is the package's only public entry; each concept's folder exposes its face through its
+ * own index.
+ */
+export { OverseerError, ConfigError, isConfigError } from './core/index.js';
+export * from './clock/index.js';
+export * from './telemetry/index.js';
+export * from './supervisor/index.js';

@@ -1,0 +1,43 @@
+import { resolveChildSpec, resolveDynamicOptions } from './child-spec.js';
+import { resolveSupervisorOptions } from './start-supervisor.js';
+import { SupervisorEngine } from './supervisor-engine.js';
+import type { DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions } from './types.js';
+
+/**
+ * Starts a dynamic supervisor (Elixir's DynamicSupervisor, OTP's simple_one_for_one): no
+ * children at first, one_for_one restarts of the children started on demand, at most
+ * `maxChildren` of them. Children that will not be restarted (temporary ones, transient ones that
+ * ended normally, terminated ones) are forgotten. Child ids are generated when not given.
+ *
+ * @example
+ * ```ts
+ * const sessions = await startDynamicSupervisor({ maxChildren: 10_000 });
+ * const { id } = await sessions.startChild({ start: () => createActor(sessionMachine), restart: 'temporary' });
+ * ```
+ */
+export function startDynamicSupervisor(options: DynamicSupervisorOptions = {}): Promise<DynamicSupervisor> {
+  const { id, clock, telemetry } = resolveSupervisorOptions(options, 'dynamic-supervisor');
+  const { intensity, period, maxChildren } = resolveDynamicOptions(options as Record<string, unknown>);
+  const handle = {} as DynamicSupervisor;
+  const engine = new SupervisorEngine(
+    { id, clock, telemetry, strategy: 'one_for_one', intensity, period, autoShutdown: 'never', dynamic: true, maxChildren },
+    handle,
+  );
+  Object.assign(handle, {
+    id,
+    ref: engine.ref,
+    exited: engine.exited,
+    startChild(spec: DynamicChildSpec) {
+      try {
+        return engine.startChild(resolveChildSpec(spec, 'never', 'spec', { idRequired: false }));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    terminateChild: (childId: string) => engine.terminateChild(childId),
+    whichChildren: () => engine.whichChildren(),
+    countChildren: () => engine.countChildren(),
+    stop: () => engine.stop(),
+  } satisfies DynamicSupervisor);
+  return engine.startInitialChildren([]).then(() => Object.freeze(handle));
+}

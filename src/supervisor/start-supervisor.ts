@@ -1,0 +1,105 @@
+import { systemClock } from '../clock/index.js';
+import { ConfigError } from '../core/index.js';
+import { nonEmptyString, record as objectOption } from '../core/validate.js';
+import { telemetry as sharedTelemetry } from '../telemetry/index.js';
+import { resolveChildSpec, resolveSupervisorSpec } from './child-spec.js';
+import { SupervisorEngine } from './supervisor-engine.js';
+import type { ChildSpec, Supervisor, SupervisorOptions, SupervisorSpec } from './types.js';
+
+let supervisorsStarted = 0;
+
+/** Resolves the options every supervisor takes: its id, clock and telemetry. */
+export function resolveSupervisorOptions(options: SupervisorOptions | undefined, kind: string) {
+  const fields = options === undefined ? {} : objectOption('options', options);
+  const id = fields.id === undefined ? `${kind}-${++supervisorsStarted}` : nonEmptyString('id', fields.id);
+  return { id, clock: options?.clock ?? systemClock, telemetry: options?.telemetry ?? sharedTelemetry };
+}
+
+/**
+ * Starts a static supervisor: validates the spec (a {@link ConfigError} is thrown before anything
+ * starts), then starts the children in order. Resolves once all are running; if one fails to
+ * start, stops those already started and rejects with `SupervisorError('start_failed')` naming it.
+ *
+ * @example
+ * ```ts
+ * const root = await startSupervisor({
+ *   strategy: 'one_for_one', intensity: 3, period: 5000,
+ *   children: [{ id: 'ticker', start: () => createActor(tickerMachine) }],
+ * });
+ * ```
+ */
+export function startSupervisor(spec: SupervisorSpec, options?: SupervisorOptions): Promise<Supervisor> {
+  const resolved = resolveSupervisorSpec(spec);
+  const { id, clock, telemetry } = resolveSupervisorOptions(options, 'supervisor');
+  const handle = {} as Supervisor;
+  const engine = new SupervisorEngine(
+    {
+      id,
+      clock,
+      telemetry,
+      strategy: resolved.strategy,
+      intensity: resolved.intensity,
+      period: resolved.period,
+      autoShutdown: resolved.autoShutdown,
+      dynamic: false,
+      maxChildren: Number.MAX_SAFE_INTEGER,
+    },
+    handle,
+  );
+  Object.assign(handle, {
+    id,
+    ref: engine.ref,
+    exited: engine.exited,
+    whichChildren: () => engine.whichChildren(),
+    countChildren: () => engine.countChildren(),
+    startChild(child: ChildSpec) {
+      try {
+        return engine.startChild(resolveChildSpec(child, resolved.autoShutdown, 'spec')).then((started) => started.ref);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    terminateChild: (childId: string) => engine.terminateChild(childId),
+    restartChild: (childId: string) => engine.restartChild(childId),
+    deleteChild: (childId: string) => engine.deleteChild(childId),
+    stop: () => engine.stop(),
+  } satisfies Supervisor);
+  return engine.startInitialChildren(resolved.children).then(() => Object.freeze(handle));
+}
+
+/**
+ * A child spec that runs a nested supervisor: `start` starts it with the parent's clock and
+ * telemetry, under the id `<parent>/<id>`. Its default `shutdown` is `'infinity'`: the nested
+ * supervisor stops its own children, each within its own shutdown time, before it reports back.
+ * When it exceeds its restart intensity it exits with `'shutdown'`, which its parent handles
+ * like any child exit (a permanent nested supervisor is restarted, counting against the parent's
+ * intensity: escalation).
+ *
+ * @example
+ * ```ts
+ * children: [supervisorChild('billing', { strategy: 'one_for_all', children: [...] })]
+ * ```
+ */
+export function supervisorChild(
+  id: string,
+  spec: SupervisorSpec,
+  options: Omit<ChildSpec, 'id' | 'start' | 'type'> = {},
+): ChildSpec {
+  nonEmptyString('id', id);
+  resolveSupervisorSpec(spec);
+  const extra = objectOption('options', options);
+  for (const key of ['id', 'start', 'type']) {
+    if (key in extra) throw new ConfigError(`options.${key}`, extra[key], 'absent (supervisorChild sets it)');
+  }
+  return {
+    restart: 'permanent',
+    shutdown: 'infinity',
+    ...options,
+    id,
+    type: 'supervisor',
+    start: (context) =>
+      startSupervisor(spec, { id: `${context.supervisor}/${id}`, clock: context.clock, telemetry: context.telemetry }).then(
+        (nested) => nested.ref,
+      ),
+  };
+}

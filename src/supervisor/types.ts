@@ -1,0 +1,127 @@
+import type { AnyActorRef } from 'xstate';
+import type { Clock } from '../clock/index.js';
+import type { Telemetry } from '../telemetry/index.js';
+
+/** How a supervisor reacts when a child must be restarted (OTP's restart strategies). */
+export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
+
+/** When a child is restarted: `permanent` always, `transient` after an `'error'` exit, `temporary` never. */
+export type Restart = 'permanent' | 'transient' | 'temporary';
+
+/** How a child is stopped: at once, waiting forever, or waiting up to this many milliseconds. */
+export type Shutdown = 'brutal_kill' | 'infinity' | number;
+
+/** Why a child exited, as its supervisor saw it. */
+export type ExitReason = 'normal' | 'shutdown' | 'error';
+
+/** What a child's `start` is given: the supervisor's clock and telemetry, for children that take them. */
+export interface StartContext {
+  /** The id of the supervisor starting the child. */
+  readonly supervisor: string;
+  /** The supervisor's clock. */
+  readonly clock: Clock;
+  /** The supervisor's telemetry. */
+  readonly telemetry: Telemetry;
+}
+
+/** Describes one child: how to start it, when to restart it and how to stop it. */
+export interface ChildSpec {
+  /** Unique among the supervisor's children. */
+  id: string;
+  /** Returns the child's actor, started or not; the supervisor starts it. Throwing or rejecting is a failed start. */
+  start: (context: StartContext) => AnyActorRef | Promise<AnyActorRef>;
+  /** Default `'permanent'`. */
+  restart?: Restart;
+  /** Default 5000 for workers, `'infinity'` for supervisors. */
+  shutdown?: Shutdown;
+  /** Default `'worker'`. */
+  type?: 'worker' | 'supervisor';
+  /** Whether its exit can shut the supervisor down (see `autoShutdown`). Default false. */
+  significant?: boolean;
+}
+
+/** Describes a static supervisor: its strategy, restart intensity and children in start order. */
+export interface SupervisorSpec {
+  /** Default `'one_for_one'`. */
+  strategy?: Strategy;
+  /** Restarts allowed within `period` before the supervisor gives up. Default 1. */
+  intensity?: number;
+  /** The window of the restart intensity, in ms. Default 5000. */
+  period?: number;
+  /** Whether the exit of significant children shuts the supervisor down. Default `'never'`. */
+  autoShutdown?: 'never' | 'any_significant' | 'all_significant';
+  /** Started in this order, stopped in reverse. */
+  children: ChildSpec[];
+}
+
+/** One entry of `whichChildren()`. */
+export interface ChildInfo {
+  id: string;
+  /** The running actor, or `undefined` when the child is not running. */
+  ref: AnyActorRef | undefined;
+  type: 'worker' | 'supervisor';
+  restart: Restart;
+}
+
+/** The result of `countChildren()`, as OTP's `count_children`. */
+export interface ChildCounts {
+  /** Child specs held, running or not. */
+  specs: number;
+  /** Children running now. */
+  active: number;
+  /** Child specs of type supervisor, running or not. */
+  supervisors: number;
+  /** Child specs of type worker, running or not. */
+  workers: number;
+}
+
+/** Options of {@link startSupervisor} and {@link startDynamicSupervisor}. */
+export interface SupervisorOptions {
+  /** Names the supervisor in telemetry and errors. Default a generated `supervisor-N`. */
+  id?: string;
+  /** Default `systemClock`. */
+  clock?: Clock;
+  /** Default the shared `telemetry`. */
+  telemetry?: Telemetry;
+}
+
+/** A running static supervisor. */
+export interface Supervisor {
+  readonly id: string;
+  /** This supervisor as an XState actor; a parent supervisor watches it like any child. */
+  readonly ref: AnyActorRef;
+  /** Settles when it stops for any reason: `'normal'` after `stop()`, `'shutdown'` otherwise. */
+  readonly exited: Promise<'normal' | 'shutdown'>;
+  whichChildren(): ChildInfo[];
+  countChildren(): ChildCounts;
+  startChild(spec: ChildSpec): Promise<AnyActorRef>;
+  terminateChild(id: string): Promise<void>;
+  restartChild(id: string): Promise<AnyActorRef>;
+  deleteChild(id: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The spec of a child of a dynamic supervisor: the id is optional and generated when absent. */
+export type DynamicChildSpec = Omit<ChildSpec, 'id'> & { id?: string };
+
+/** A running dynamic supervisor: one_for_one over children started on demand. */
+export interface DynamicSupervisor {
+  readonly id: string;
+  readonly ref: AnyActorRef;
+  readonly exited: Promise<'normal' | 'shutdown'>;
+  startChild(spec: DynamicChildSpec): Promise<{ id: string; ref: AnyActorRef }>;
+  terminateChild(id: string): Promise<void>;
+  whichChildren(): ChildInfo[];
+  countChildren(): ChildCounts;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startDynamicSupervisor}. */
+export interface DynamicSupervisorOptions extends SupervisorOptions {
+  /** Default 1. */
+  intensity?: number;
+  /** Default 5000. */
+  period?: number;
+  /** The most children it holds at once. Default unlimited. */
+  maxChildren?: number;
+}

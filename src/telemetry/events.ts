@@ -1,0 +1,19 @@
+/**
+ * The one table of telemetry event names overseer emits, matching the contract's table.
+ * Components import these constants instead of spelling names inline.
+ */
+export const TelemetryEvents = Object.freeze({
+  supervisorChildStarted: 'supervisor.child.started',
+  supervisorChildExited: 'supervisor.child.exited',
+  supervisorChildRestarted: 'supervisor.child.restarted',
+  supervisorChildStartFailed: 'supervisor.child.start_failed',
+  supervisorShutdown: 'supervisor.shutdown',
+  breakerCall: 'breaker.call',
+  breakerState: 'breaker.state',
+  limiterHit: 'limiter.hit',
+  poolCheckout: 'pool.checkout',
+  poolWorkerExit: 'pool.worker.exit',
+} as const);
+
+/** Any event name from {@link TelemetryEvents}. */
+export type TelemetryEventName = (typeof TelemetryEvents)[keyof typeof TelemetryEvents];

@@ -1,0 +1,10 @@
+export type { MetricOptions, MetricDefinition, MetricType } from './definition.js';
+export type { MetricSnapshot, MetricReading, SeriesSnapshot, ScalarValue, SummaryValue, DistributionValue } from './snapshot.js';
+export type { Metric } from './metric-operator.js';
+export { counter } from './counter.js';
+export { sum } from './sum.js';
+export { lastValue } from './last-value.js';
+export { summary, type SummaryOptions } from './summary.js';
+export { distribution, type DistributionOptions } from './distribution.js';
+export { collectMetrics, startMetrics, type MetricsReading, type MetricsRegistry } from './collect-metrics.js';
+export { toPrometheus, prometheusName } from './prometheus.js';
