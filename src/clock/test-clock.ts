@@ -1,6 +1,8 @@
 import type { TestClock } from './clock.js';
 
 interface ScheduledTimer {
+  /** The clock that scheduled it: a handle from another clock is not this clock's to clear. */
+  readonly owner: object;
   readonly due: number;
   readonly order: number;
   readonly fn: () => void;
@@ -81,6 +83,7 @@ export function createTestClock(startMs = 0): TestClock {
   let order = 0;
   let pending = 0;
   const heap = new TimerHeap();
+  const owner = {};
 
   const dropCancelled = (): void => {
     while (heap.peek()?.cancelled) heap.pop();
@@ -90,14 +93,14 @@ export function createTestClock(startMs = 0): TestClock {
     now: () => now,
     setTimeout(fn: () => void, ms: number): unknown {
       const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
-      const timer: ScheduledTimer = { due: now + delay, order: order++, fn, cancelled: false };
+      const timer: ScheduledTimer = { owner, due: now + delay, order: order++, fn, cancelled: false };
       heap.push(timer);
       pending += 1;
       return timer;
     },
     clearTimeout(handle: unknown): void {
       const timer = handle as ScheduledTimer | undefined;
-      if (timer && typeof timer === 'object' && 'cancelled' in timer && !timer.cancelled) {
+      if (typeof timer === 'object' && timer !== null && timer.owner === owner && !timer.cancelled) {
         timer.cancelled = true;
         pending -= 1;
       }
