@@ -1,0 +1,93 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createTelemetry, createTestClock } from '../../../src/index.js';
+
+interface ProcessWarning extends Error {
+  code?: string;
+}
+
+/** Lets pending macrotasks (RxJS reports subscriber errors on a timer) run; not a sleep. */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('a subscriber that throws never breaks the emitter or the other subscribers', () => {
+  let warnings: ProcessWarning[];
+  let otherListeners: NodeJS.WarningListener[];
+  const onWarning = (warning: ProcessWarning): void => {
+    if (warning.code === 'OVERSEER_SUBSCRIBER_ERROR') warnings.push(warning);
+  };
+
+  beforeEach(() => {
+    warnings = [];
+    // Node's own listener prints every warning with its stack; the expected ones would only be noise.
+    otherListeners = process.listeners('warning');
+    process.removeAllListeners('warning');
+    process.on('warning', onWarning);
+  });
+
+  afterEach(() => {
+    process.off('warning', onWarning);
+    for (const listener of otherListeners) process.on('warning', listener);
+  });
+
+  it('delivers every event to subscribers before and after the thrower, and emit does not throw', async () => {
+    const telemetry = createTelemetry({ clock: createTestClock() });
+    const before: string[] = [];
+    const thrower: string[] = [];
+    const after: string[] = [];
+    const selected: string[] = [];
+    telemetry.events$.subscribe((event) => before.push(event.name));
+    telemetry.events$.subscribe((event) => {
+      thrower.push(event.name);
+      throw new Error(`subscriber failed on ${event.name}`);
+    });
+    telemetry.events$.subscribe((event) => after.push(event.name));
+    telemetry.select('pool').subscribe((event) => selected.push(event.name));
+
+    const names = ['pool.checkout', 'breaker.call', 'pool.worker.exit'];
+    for (const name of names) expect(() => telemetry.emit(name, { duration: 1 }, { pool: 'db' })).not.toThrow();
+
+    expect(before).toEqual(names);
+    expect(thrower).toEqual(names);
+    expect(after).toEqual(names);
+    expect(selected).toEqual(['pool.checkout', 'pool.worker.exit']);
+    await vi.waitFor(() => expect(warnings).toHaveLength(3), { timeout: 2_000, interval: 5 });
+  });
+
+  it('reports each thrown error exactly once as an OVERSEER_SUBSCRIBER_ERROR process warning', async () => {
+    const telemetry = createTelemetry({ clock: createTestClock() });
+    telemetry.events$.subscribe((event) => {
+      throw new Error(`metrics exporter broke on ${event.name}`);
+    });
+
+    telemetry.emit('limiter.hit', { count: 1, cost: 1 }, { limiter: 'api', allowed: true });
+    telemetry.emit('breaker.state', {}, { breaker: 'payments', from: 'closed', to: 'open' });
+
+    await vi.waitFor(() => expect(warnings).toHaveLength(2), { timeout: 2_000, interval: 5 });
+    // Give a duplicate report, if any, the chance to arrive before counting again.
+    for (let turn = 0; turn < 5; turn += 1) await nextMacrotask();
+
+    expect(warnings).toHaveLength(2);
+    for (const warning of warnings) {
+      expect(warning.code).toBe('OVERSEER_SUBSCRIBER_ERROR');
+      expect(warning.name).toBe('OverseerTelemetryWarning');
+    }
+    const messages = warnings.map((warning) => warning.message);
+    expect(messages.filter((message) => message.includes('metrics exporter broke on limiter.hit'))).toHaveLength(1);
+    expect(messages.filter((message) => message.includes('metrics exporter broke on breaker.state'))).toHaveLength(1);
+  });
+
+  it('keeps a span working when a subscriber throws on its events', async () => {
+    const clock = createTestClock();
+    const telemetry = createTelemetry({ clock });
+    const seen: string[] = [];
+    telemetry.events$.subscribe(() => {
+      throw new Error('span subscriber failed');
+    });
+    telemetry.events$.subscribe((event) => seen.push(event.name));
+
+    await expect(telemetry.span('job.run', {}, () => 'ok')).resolves.toBe('ok');
+    expect(seen).toEqual(['job.run.start', 'job.run.stop']);
+    await vi.waitFor(() => expect(warnings).toHaveLength(2), { timeout: 2_000, interval: 5 });
+  });
+});
