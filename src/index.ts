@@ -7,3 +7,4 @@ export { OverseerError, ConfigError, isConfigError } from './core/index.js';
 export * from './clock/index.js';
 export * from './telemetry/index.js';
 export * from './supervisor/index.js';
+export * from './breaker/index.js';

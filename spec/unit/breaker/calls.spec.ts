@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { BreakerTimeoutError, isBreakerTimeoutError } from '../../../src/breaker/index.js';
+import { ConfigError } from '../../../src/index.js';
+import { createBreaker } from '../../../src/breaker/index.js';
+import { fail, outcome, succeed, testBreaker } from '../../support/breaker.js';
+
+describe('call', () => {
+  it('passes values and errors through unchanged, sync or async', async () => {
+    const { breaker } = testBreaker();
+    expect(await breaker.call(() => 7)).toBe(7);
+    expect(await breaker.call(async () => 8)).toBe(8);
+    const error = new Error('own');
+    await expect(breaker.call(() => Promise.reject(error))).rejects.toBe(error);
+    await expect(
+      breaker.call(() => {
+        throw error;
+      }),
+    ).rejects.toBe(error);
+  });
+
+  it('gives the function an AbortSignal', async () => {
+    const { breaker } = testBreaker();
+    const signal = await breaker.call((given) => given);
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(signal.aborted).toBe(false);
+  });
+});
+
+describe('callTimeoutMs', () => {
+  it('rejects a slower call with a typed timeout error, aborts its signal and counts a failure', async () => {
+    const { breaker, clock, events } = testBreaker({ callTimeoutMs: 50, tolerance: { failures: 0, windowMs: 1000 } });
+    let seen: AbortSignal | undefined;
+    const call = breaker.call((signal) => {
+      seen = signal;
+      return new Promise(() => undefined);
+    });
+    clock.advance(49);
+    expect(seen?.aborted).toBe(false);
+    clock.advance(1);
+    const error = await call.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BreakerTimeoutError);
+    expect(isBreakerTimeoutError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'ERR_BREAKER_TIMEOUT', breaker: 'test', timeoutMs: 50 });
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toBe(error);
+    expect(breaker.state()).toBe('open');
+    expect(events.find((event) => event.name === 'breaker.call')?.metadata.outcome).toBe('timeout');
+  });
+
+  it('lets a call that finishes in time through and clears its timer', async () => {
+    const { breaker, clock } = testBreaker({ callTimeoutMs: 50 });
+    const call = breaker.call(
+      () => new Promise<string>((resolve) => clock.setTimeout(() => resolve('in time'), 20)),
+    );
+    clock.advance(20);
+    expect(await call).toBe('in time');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('ignores the outcome of a call that already timed out', async () => {
+    const { breaker, clock } = testBreaker({ callTimeoutMs: 10, tolerance: { failures: 5, windowMs: 1000 } });
+    let finish!: (value: string) => void;
+    const call = breaker.call(() => new Promise<string>((resolve) => (finish = resolve)));
+    clock.advance(10);
+    await outcome(call);
+    finish('late');
+    await Promise.resolve();
+    expect(breaker.stats()).toMatchObject({ successes: 0, failures: 1 });
+  });
+});
+
+describe('isFailure', () => {
+  it('errors it does not count propagate but do not count as failures', async () => {
+    class NotFound extends Error {}
+    const { breaker } = testBreaker({
+      tolerance: { failures: 0, windowMs: 1000 },
+      isFailure: (error) => !(error instanceof NotFound),
+    });
+    const error = new NotFound('missing');
+    await expect(breaker.call(() => Promise.reject(error))).rejects.toBe(error);
+    expect(breaker.state()).toBe('closed');
+    expect(breaker.stats()).toMatchObject({ successes: 1, failures: 0 });
+    await outcome(breaker.call(fail));
+    expect(breaker.state()).toBe('open');
+  });
+});
+
+describe('telemetry', () => {
+  it('emits breaker.call with duration and outcome, and breaker.state with from and to', async () => {
+    const { breaker, clock, events } = testBreaker({ tolerance: { failures: 0, windowMs: 1000 }, resetMs: 100 });
+    await breaker.call(
+      () => new Promise<string>((resolve) => {
+        clock.setTimeout(() => resolve('ok'), 15);
+        clock.advance(15);
+      }),
+    );
+    await outcome(breaker.call(fail));
+    await outcome(breaker.call(succeed));
+    clock.advance(100);
+    const summary = events.map((event) =>
+      event.name === 'breaker.call'
+        ? `call ${String(event.metadata.outcome)} ${event.measurements.duration}`
+        : `state ${String(event.metadata.from)}->${String(event.metadata.to)}`,
+    );
+    expect(summary).toEqual(['call success 15', 'state closed->open', 'call failure 0', 'call rejected 0', 'state open->half_open']);
+    expect(events.every((event) => event.metadata.breaker === 'test')).toBe(true);
+  });
+});
+
+describe('options', () => {
+  const bad: Array<[string, Record<string, unknown>]> = [
+    ['name', { name: '' }],
+    ['name', { name: undefined }],
+    ['tolerance.failures', { tolerance: { failures: -1, windowMs: 10 } }],
+    ['tolerance.windowMs', { tolerance: { failures: 1, windowMs: Number.POSITIVE_INFINITY } }],
+    ['tolerance.windowMs', { tolerance: { failures: 1, windowMs: 0 } }],
+    ['resetMs', { resetMs: Number.NaN }],
+    ['halfOpenProbes', { halfOpenProbes: 0 }],
+    ['callTimeoutMs', { callTimeoutMs: -5 }],
+    ['failureRate.threshold', { failureRate: { threshold: 0, minimumCalls: 1, windowMs: 10 } }],
+    ['failureRate.threshold', { failureRate: { threshold: 1.5, minimumCalls: 1, windowMs: 10 } }],
+    ['isFailure', { isFailure: 'yes' }],
+  ];
+  for (const [option, patch] of bad) {
+    it(`rejects ${option} = ${JSON.stringify(Object.values(patch)[0])} with ConfigError`, () => {
+      const act = () => createBreaker({ name: 'x', ...patch } as never);
+      expect(act).toThrow(ConfigError);
+      expect(act).toThrow(option);
+    });
+  }
+
+  it('accepts threshold exactly 1', () => {
+    expect(() => createBreaker({ name: 'x', failureRate: { threshold: 1, minimumCalls: 1, windowMs: 10 } })).not.toThrow();
+  });
+});

@@ -1,0 +1,349 @@
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
+import type { Clock } from '../clock/index.js';
+import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
+import { breakerMachine, type BreakerStateValue } from './breaker-machine.js';
+import { BreakerOpenError, BreakerTimeoutError } from './errors.js';
+import { resolveBreakerOptions, toleranceFor, type BreakerOptions, type ResolvedBreakerOptions } from './options.js';
+import type { Tolerance } from './tolerance.js';
+
+/** A breaker's state. */
+export type BreakerState = BreakerStateValue;
+
+/** Counters since the breaker was created. */
+export interface BreakerStats {
+  /** Calls that succeeded (including those failing with an error `isFailure` does not count). */
+  successes: number;
+  /** Calls that failed or timed out, and `melt()`s. */
+  failures: number;
+  /** Calls refused without running. */
+  rejected: number;
+  /** Times it opened. */
+  opened: number;
+}
+
+/** A circuit breaker; see {@link createBreaker}. */
+export interface Breaker {
+  readonly name: string;
+  /** The XState actor that holds the state. */
+  readonly actor: AnyActorRef;
+  state(): BreakerState;
+  /** Runs `fn` if admitted; rejects with `BreakerOpenError` (without running it) when not. */
+  call<T>(fn: (signal: AbortSignal) => T | Promise<T>): Promise<T>;
+  /** Records one failure by hand. */
+  melt(): void;
+  /** → closed, failure history cleared, pending reset timer cancelled. Ignored while disabled. */
+  reset(): void;
+  /** → disabled: refuses every call until `enable()`. */
+  disable(): void;
+  /** → closed, failure history cleared. */
+  enable(): void;
+  stats(): BreakerStats;
+}
+
+type CallOutcome = 'success' | 'failure' | 'timeout';
+
+const neverAborted: AbortSignal = new AbortController().signal;
+
+const ignore = (): void => undefined;
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null | undefined)?.then === 'function';
+}
+
+/**
+ * The breaker behind {@link createBreaker}.
+ *
+ * How the machine stays the source of truth without an event per call: the XState actor decides
+ * every transition, and this class keeps `current`, a copy of the actor's state value that the
+ * actor's own subscription updates synchronously on each transition. The hot path reads that
+ * copy. Successful calls in `closed` touch only plain counters (and the rate tolerance's buckets);
+ * the actor hears only about what can change its state: TRIP when a tolerance is exceeded, probe
+ * outcomes in `half_open`, and the API's reset/disable/enable. A call while open reads the copy
+ * and refuses with a stack-less error, never touching the actor. (bench/breaker.bench.ts guards
+ * these paths.)
+ */
+export class CircuitBreaker implements Breaker {
+  readonly name: string;
+  private machineActor!: Actor<typeof breakerMachine>;
+  private current: BreakerState = 'closed';
+  private actorDown = false;
+  /** The rejected promise every refusal of the current spell returns; see `refuse`. */
+  private standingRefusal: Promise<never> | undefined;
+  private openedAt = 0;
+  private probesInFlight = 0;
+  private halfOpenSpell = 0;
+  private successes = 0;
+  private failures = 0;
+  private rejected = 0;
+  private opened = 0;
+  private readonly options: ResolvedBreakerOptions;
+  private readonly clock: Clock;
+  private readonly telemetry: Telemetry;
+  private readonly tolerance: Tolerance;
+  private readonly closedSucceeded = <T>(value: T): T => {
+    this.recordClosedOutcome('success');
+    return value;
+  };
+  private readonly closedFailed = (error: unknown): never => {
+    this.recordClosedOutcome(this.counts(error) ? 'failure' : 'success');
+    throw error;
+  };
+
+  constructor(options: BreakerOptions) {
+    this.options = resolveBreakerOptions(options);
+    this.name = this.options.name;
+    this.clock = this.options.clock;
+    this.telemetry = this.options.telemetry;
+    this.tolerance = toleranceFor(this.options);
+    this.spawnActor();
+  }
+
+  get actor(): AnyActorRef {
+    return this.machineActor as unknown as AnyActorRef;
+  }
+
+  state(): BreakerState {
+    return this.current;
+  }
+
+  // ---------------------------------------------------------------- the call path
+
+  call<T>(fn: (signal: AbortSignal) => T | Promise<T>): Promise<T> {
+    // Hot path (bench/breaker.bench.ts): one read of the cached state decides.
+    switch (this.current) {
+      case 'closed':
+        if (this.options.callTimeoutMs !== undefined || this.telemetry.observed) return this.runTracked(fn, false);
+        return this.runClosed(fn);
+      case 'half_open':
+        if (this.probesInFlight < this.options.halfOpenProbes) return this.runTracked(fn, true);
+        return this.refuse('half_open');
+      default:
+        return this.refuse(this.current);
+    }
+  }
+
+  /** A closed call with neither a timeout nor telemetry subscribers: no closure, no clock read. */
+  private runClosed<T>(fn: (signal: AbortSignal) => T | Promise<T>): Promise<T> {
+    let result: T | Promise<T>;
+    try {
+      result = fn(neverAborted);
+    } catch (error) {
+      this.recordClosedOutcome(this.counts(error) ? 'failure' : 'success');
+      return Promise.reject(error);
+    }
+    if (isThenable(result)) return Promise.resolve(result).then(this.closedSucceeded, this.closedFailed);
+    this.recordClosedOutcome('success');
+    return Promise.resolve(result);
+  }
+
+  /** Any other admitted call: a probe, a call with a timeout, or one whose duration is reported. */
+  private runTracked<T>(fn: (signal: AbortSignal) => T | Promise<T>, probe: boolean): Promise<T> {
+    const started = this.clock.now();
+    const spell = this.halfOpenSpell;
+    if (probe) this.probesInFlight += 1;
+    const timeoutMs = this.options.callTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let timer: unknown;
+      const controller = timeoutMs === undefined ? undefined : new AbortController();
+      const finish = (outcome: CallOutcome): boolean => {
+        if (settled) return false;
+        settled = true;
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        if (probe) this.recordProbeOutcome(spell, outcome);
+        else this.recordClosedOutcome(outcome);
+        this.emitCall(outcome, started);
+        return true;
+      };
+      const succeed = (value: T): void => {
+        if (finish('success')) resolve(value);
+      };
+      const fail = (error: unknown): void => {
+        if (finish(this.counts(error) ? 'failure' : 'success')) reject(error);
+      };
+      if (controller !== undefined && timeoutMs !== undefined) {
+        timer = this.clock.setTimeout(() => {
+          timer = undefined;
+          const error = new BreakerTimeoutError(this.name, timeoutMs);
+          if (!finish('timeout')) return;
+          controller.abort(error);
+          reject(error);
+        }, timeoutMs);
+      }
+      let result: T | Promise<T>;
+      try {
+        result = fn(controller?.signal ?? neverAborted);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (isThenable(result)) Promise.resolve(result).then(succeed, fail);
+      else succeed(result);
+    });
+  }
+
+  /**
+   * Refuses a call. Rejected promises are dear in Node (each one goes through the unhandled-
+   * rejection bookkeeping, hundreds of ns), so a spell of refusals shares one standing rejected
+   * promise, made at the first refusal of the spell and dropped on the next state change. Every
+   * refused call is still counted and reported.
+   */
+  private refuse(state: 'open' | 'half_open' | 'disabled'): Promise<never> {
+    this.rejected += 1;
+    if (this.telemetry.observed) {
+      this.telemetry.emit(TelemetryEvents.breakerCall, { duration: 0 }, { breaker: this.name, outcome: 'rejected' });
+    }
+    return (this.standingRefusal ??= this.createRefusal(state));
+  }
+
+  private createRefusal(state: 'open' | 'half_open' | 'disabled'): Promise<never> {
+    const openedAt = this.openedAt;
+    const retryAfterMs =
+      state === 'open'
+        ? () => Math.max(0, openedAt + this.options.resetMs - this.clock.now())
+        : state === 'half_open'
+          ? 0
+          : Number.POSITIVE_INFINITY;
+    const refusal = Promise.reject(BreakerOpenError.refuse(this.name, retryAfterMs, state));
+    refusal.catch(ignore);
+    return refusal;
+  }
+
+  private counts(error: unknown): boolean {
+    const isFailure = this.options.isFailure;
+    return isFailure === undefined || isFailure(error) === true;
+  }
+
+  private recordClosedOutcome(outcome: CallOutcome): void {
+    if (outcome === 'success') {
+      this.successes += 1;
+      if (this.current === 'closed' && this.tolerance.countsSuccesses) this.tolerance.success(this.clock.now());
+      return;
+    }
+    this.failures += 1;
+    if (this.current === 'closed' && this.tolerance.failure(this.clock.now())) this.machineActor.send({ type: 'TRIP' });
+  }
+
+  private recordProbeOutcome(spell: number, outcome: CallOutcome): void {
+    if (outcome === 'success') this.successes += 1;
+    else this.failures += 1;
+    if (spell !== this.halfOpenSpell || this.current !== 'half_open') return;
+    this.probesInFlight -= 1;
+    this.machineActor.send({ type: outcome === 'success' ? 'PROBE_SUCCEEDED' : 'PROBE_FAILED' });
+  }
+
+  private emitCall(outcome: CallOutcome, started: number): void {
+    if (!this.telemetry.observed) return;
+    this.telemetry.emit(TelemetryEvents.breakerCall, { duration: this.clock.now() - started }, { breaker: this.name, outcome });
+  }
+
+  // ---------------------------------------------------------------- the API's events
+
+  melt(): void {
+    if (this.current === 'closed') this.recordClosedOutcome('failure');
+    else if (this.current === 'half_open') {
+      this.failures += 1;
+      this.machineActor.send({ type: 'PROBE_FAILED' });
+    }
+  }
+
+  reset(): void {
+    if (this.current === 'disabled') return;
+    this.tolerance.clear();
+    this.machineActor.send({ type: 'RESET' });
+  }
+
+  disable(): void {
+    this.machineActor.send({ type: 'DISABLE' });
+  }
+
+  enable(): void {
+    if (this.current !== 'disabled' || this.actorDown) return;
+    this.tolerance.clear();
+    this.machineActor.send({ type: 'ENABLE' });
+  }
+
+  stats(): BreakerStats {
+    return { successes: this.successes, failures: this.failures, rejected: this.rejected, opened: this.opened };
+  }
+
+  // ---------------------------------------------------------------- the actor
+
+  /**
+   * Replaces the actor with a fresh one in `closed`, failure history cleared (what a supervisor's
+   * restart does); the stats carry over.
+   */
+  respawn(): AnyActorRef {
+    const old = this.machineActor;
+    this.spawnActor();
+    try {
+      old.stop();
+    } catch {
+      // Already stopped.
+    }
+    return this.actor;
+  }
+
+  private spawnActor(): void {
+    const actor = createActor(breakerMachine, {
+      clock: this.clock,
+      input: { resetMs: this.options.resetMs, halfOpenProbes: this.options.halfOpenProbes, clock: this.clock },
+    });
+    this.machineActor = actor;
+    this.actorDown = false;
+    this.tolerance.clear();
+    this.probesInFlight = 0;
+    this.moveTo('closed', 0);
+    actor.subscribe({
+      next: (snapshot) => {
+        if (actor === this.machineActor) this.moveTo(snapshot.value, snapshot.context.openedAt);
+      },
+      error: () => this.onActorDown(actor),
+      complete: () => this.onActorDown(actor),
+    });
+    actor.start();
+  }
+
+  /** The actor failed or was stopped: refuse every call, reporting 'disabled', until respawned. */
+  private onActorDown(actor: Actor<typeof breakerMachine>): void {
+    if (actor !== this.machineActor) return;
+    this.actorDown = true;
+    this.moveTo('disabled', this.openedAt);
+  }
+
+  private moveTo(next: BreakerState, openedAt: number): void {
+    const from = this.current;
+    if (next === from) return;
+    this.current = next;
+    this.standingRefusal = undefined;
+    if (next === 'open') {
+      this.opened += 1;
+      this.openedAt = openedAt;
+    } else if (next === 'half_open') {
+      this.halfOpenSpell += 1;
+      this.probesInFlight = 0;
+    } else if (next === 'closed') {
+      this.tolerance.clear();
+    }
+    if (this.telemetry.observed) this.telemetry.emit(TelemetryEvents.breakerState, undefined, { breaker: this.name, from, to: next });
+  }
+}
+
+/**
+ * Creates a circuit breaker: fuse's count tolerance (and optionally a failure-rate tolerance), a
+ * half-open state that admits `halfOpenProbes` probes at a time, call timeouts, and telemetry
+ * (`breaker.call`, `breaker.state`). Its state lives in an XState actor (`breaker.actor`) running
+ * the exported `breakerMachine` on the breaker's clock.
+ *
+ * An error that `isFailure` does not count propagates unchanged and counts as a success, as in
+ * opossum's `errorFilter`.
+ *
+ * @example
+ * ```ts
+ * const payments = createBreaker({ name: 'payments', tolerance: { failures: 5, windowMs: 10_000 }, resetMs: 30_000 });
+ * const receipt = await payments.call((signal) => fetch(url, { signal }));
+ * ```
+ */
+export function createBreaker(options: BreakerOptions): Breaker {
+  return new CircuitBreaker(options);
+}

@@ -1,0 +1,80 @@
+import { OverseerError, hasCode } from '../core/index.js';
+
+/** Builds an error without capturing a stack: a refusal is an expected outcome, not a bug, and must stay cheap. */
+function withoutStack<T>(build: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * A breaker refused a call without running it: it is open, half-open with every probe slot taken,
+ * or disabled. `retryAfterMs` says when the next probe can be admitted: 0 when a probe slot may
+ * free up any moment (half-open), `Infinity` while disabled.
+ *
+ * It carries no stack trace: a refusal is an expected outcome, not a bug, and must stay cheap.
+ * A breaker refuses every call of one open (or half-open, or disabled) spell with the same
+ * error, whose `retryAfterMs` is computed when read, so it is exact whenever it is looked at.
+ */
+export class BreakerOpenError extends OverseerError {
+  readonly code = 'ERR_BREAKER_OPEN' as const;
+  /** The breaker's name. */
+  readonly breaker: string;
+  /** The state that refused the call. */
+  readonly state: 'open' | 'half_open' | 'disabled';
+  private readonly retryAfter: number | (() => number);
+
+  constructor(breaker: string, retryAfterMs: number | (() => number), state: 'open' | 'half_open' | 'disabled') {
+    const when = typeof retryAfterMs === 'number' ? ` (retry after ${Math.ceil(retryAfterMs)} ms)` : '';
+    super(`breaker '${breaker}' is ${state.replace('_', '-')}: call refused${when}`);
+    this.breaker = breaker;
+    this.retryAfter = retryAfterMs;
+    this.state = state;
+  }
+
+  /** Milliseconds until a probe can be admitted, as of now. */
+  get retryAfterMs(): number {
+    return typeof this.retryAfter === 'number' ? this.retryAfter : this.retryAfter();
+  }
+
+  /** Creates the error without a stack trace. */
+  static refuse(
+    breaker: string,
+    retryAfterMs: number | (() => number),
+    state: 'open' | 'half_open' | 'disabled',
+  ): BreakerOpenError {
+    return withoutStack(() => new BreakerOpenError(breaker, retryAfterMs, state));
+  }
+
+  /** A plain object with the live `retryAfterMs`, for logs and JSON responses. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, breaker: this.breaker, state: this.state, retryAfterMs: this.retryAfterMs };
+  }
+}
+
+/** A call took longer than the breaker's `callTimeoutMs`; it counts as a failure and its signal was aborted. */
+export class BreakerTimeoutError extends OverseerError {
+  readonly code = 'ERR_BREAKER_TIMEOUT' as const;
+  readonly breaker: string;
+  readonly timeoutMs: number;
+
+  constructor(breaker: string, timeoutMs: number) {
+    super(`breaker '${breaker}': call timed out after ${timeoutMs} ms`);
+    this.breaker = breaker;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** True when `error` is a {@link BreakerOpenError}, even from another copy of the package. */
+export function isBreakerOpenError(error: unknown): error is BreakerOpenError {
+  return hasCode(error, 'ERR_BREAKER_OPEN');
+}
+
+/** True when `error` is a {@link BreakerTimeoutError}, even from another copy of the package. */
+export function isBreakerTimeoutError(error: unknown): error is BreakerTimeoutError {
+  return hasCode(error, 'ERR_BREAKER_TIMEOUT');
+}
