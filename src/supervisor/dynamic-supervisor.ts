@@ -1,7 +1,18 @@
-import { resolveChildSpec, resolveDynamicOptions } from './child-spec.js';
+import { resolveChildSpec, resolveDynamicOptions, type ResolvedChildSpec } from './child-spec.js';
 import { resolveSupervisorOptions } from './start-supervisor.js';
 import { SupervisorEngine } from './supervisor-engine.js';
 import type { DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions } from './types.js';
+
+/** Whether two resolved specs start and treat children alike (their ids aside). */
+function sameBehaviour(a: ResolvedChildSpec, b: ResolvedChildSpec): boolean {
+  return (
+    a.start === b.start &&
+    a.restart === b.restart &&
+    a.shutdown === b.shutdown &&
+    a.type === b.type &&
+    a.significant === b.significant
+  );
+}
 
 /**
  * Starts a dynamic supervisor (Elixir's DynamicSupervisor, OTP's simple_one_for_one): no
@@ -19,6 +30,8 @@ export function startDynamicSupervisor(options: DynamicSupervisorOptions = {}): 
   const { id, clock, telemetry } = resolveSupervisorOptions(options, 'dynamic-supervisor');
   const { intensity, period, maxChildren } = resolveDynamicOptions(options as Record<string, unknown>);
   const handle = {} as DynamicSupervisor;
+  // Children started alike share one resolved spec (each keeps its own id): less memory per child.
+  let shared: ResolvedChildSpec | undefined;
   const engine = new SupervisorEngine(
     { id, clock, telemetry, strategy: 'one_for_one', intensity, period, autoShutdown: 'never', dynamic: true, maxChildren },
     handle,
@@ -29,7 +42,9 @@ export function startDynamicSupervisor(options: DynamicSupervisorOptions = {}): 
     exited: engine.exited,
     startChild(spec: DynamicChildSpec) {
       try {
-        return engine.startChild(resolveChildSpec(spec, 'never', 'spec', { idRequired: false }));
+        const resolved = resolveChildSpec(spec, 'never', 'spec', { idRequired: false });
+        if (shared === undefined || !sameBehaviour(shared, resolved)) shared = resolved;
+        return engine.startChild(shared, resolved.id);
       } catch (error) {
         return Promise.reject(error);
       }

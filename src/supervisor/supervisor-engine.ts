@@ -1,4 +1,4 @@
-import type { AnyActorRef, Subscription } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import { describeValue } from '../core/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
@@ -27,13 +27,35 @@ export interface EngineConfig {
 
 /** One child as its supervisor keeps it. */
 interface ChildRecord {
+  readonly id: string;
+  /** Shared by every child started from the same spec (a dynamic supervisor's children often are). */
   readonly spec: ResolvedChildSpec;
   ref: AnyActorRef | undefined;
-  subscription: Subscription | undefined;
   /** Set while the supervisor itself stops the child: the exit it sees is the one it asked for. */
   stopping: (() => void) | undefined;
   /** A restart of this child failed and is to be tried again. */
   restarting: boolean;
+}
+
+/**
+ * Watches one run of one child: the observer given to the child's actor. A small object with
+ * prototype methods costs less per child than closures (a dynamic supervisor may hold 100,000).
+ * XState drops its observers when the actor ends, so nothing needs to unsubscribe.
+ */
+class ChildWatch {
+  constructor(
+    private readonly engine: SupervisorEngine,
+    private readonly record: ChildRecord,
+    private readonly ref: AnyActorRef,
+  ) {}
+
+  error(error: unknown): void {
+    this.engine.childExited(this.record, this.ref, 'error', error);
+  }
+
+  complete(): void {
+    this.engine.childExited(this.record, this.ref, exitReasonOf(this.ref.getSnapshot().status), undefined);
+  }
 }
 
 /** Why the supervisor is going down, for its telemetry. */
@@ -101,14 +123,14 @@ export class SupervisorEngine {
   }
 
   /** OTP `start_child`: adds and starts a child after the others; resolves with its id and actor. */
-  startChild(spec: ResolvedChildSpec): Promise<{ id: string; ref: AnyActorRef }> {
+  startChild(spec: ResolvedChildSpec, requestedId = spec.id): Promise<{ id: string; ref: AnyActorRef }> {
     return this.executor.call(() => {
       this.assertRunning();
-      const id = spec.id === '' ? this.generateId() : spec.id;
+      const id = requestedId === '' ? this.generateId() : requestedId;
       const existing = this.children.get(id);
       if (existing) throw new SupervisorError(existing.ref ? 'already_started' : 'already_present', this.id, id);
       if (this.children.size >= this.config.maxChildren) throw new SupervisorError('max_children', this.id, id);
-      const record = this.addRecord(spec.id === id ? spec : { ...spec, id });
+      const record = this.addRecord(spec, id);
       const forget = (error: unknown): never => {
         if (this.children.get(id) === record) this.children.delete(id);
         throw new SupervisorError('start_failed', this.id, id, error);
@@ -167,8 +189,8 @@ export class SupervisorEngine {
   /** The children in start order; `ref` is undefined for those not running. */
   whichChildren(): ChildInfo[] {
     const list: ChildInfo[] = [];
-    for (const { spec, ref } of this.children.values()) {
-      list.push({ id: spec.id, ref, type: spec.type, restart: spec.restart });
+    for (const { id, spec, ref } of this.children.values()) {
+      list.push({ id, ref, type: spec.type, restart: spec.restart });
     }
     return list;
   }
@@ -193,9 +215,9 @@ export class SupervisorEngine {
 
   // ---------------------------------------------------------------- starting children
 
-  private addRecord(spec: ResolvedChildSpec): ChildRecord {
-    const record: ChildRecord = { spec, ref: undefined, subscription: undefined, stopping: undefined, restarting: false };
-    this.children.set(spec.id, record);
+  private addRecord(spec: ResolvedChildSpec, id = spec.id): ChildRecord {
+    const record: ChildRecord = { id, spec, ref: undefined, stopping: undefined, restarting: false };
+    this.children.set(id, record);
     return record;
   }
 
@@ -209,10 +231,7 @@ export class SupervisorEngine {
     if (!isActorRef(ref)) throw new TypeError(`start() must return an XState actor, got ${describeValue(ref)}`);
     record.ref = ref;
     record.restarting = false;
-    record.subscription = ref.subscribe({
-      error: (error: unknown) => this.onChildExit(record, ref, 'error', error),
-      complete: () => this.onChildExit(record, ref, exitReasonOf(ref.getSnapshot().status), undefined),
-    });
+    ref.subscribe(new ChildWatch(this, record, ref));
     ref.start();
     const snapshot = ref.getSnapshot() as { status: string; error?: unknown };
     if (snapshot.status === 'error') {
@@ -222,21 +241,20 @@ export class SupervisorEngine {
     if (this.config.telemetry.observed) {
       this.config.telemetry.emit(TelemetryEvents.supervisorChildStarted, undefined, {
         supervisor: this.id,
-        child: record.spec.id,
+        child: record.id,
       });
     }
     return ref;
   }
 
   private detach(record: ChildRecord): void {
-    record.subscription?.unsubscribe();
-    record.subscription = undefined;
     record.ref = undefined;
   }
 
   // ---------------------------------------------------------------- exits and restarts
 
-  private onChildExit(record: ChildRecord, ref: AnyActorRef, reason: ExitReason, error: unknown): void {
+  /** Called by a child's {@link ChildWatch} when the actor ends, whoever ended it. */
+  childExited(record: ChildRecord, ref: AnyActorRef, reason: ExitReason, error: unknown): void {
     if (record.ref !== ref) return;
     if (record.stopping) {
       record.stopping();
@@ -249,9 +267,9 @@ export class SupervisorEngine {
   private handleExit(record: ChildRecord, ref: AnyActorRef, reason: ExitReason, error: unknown): void | Promise<void> {
     if (record.ref !== ref || this.phase !== 'running') return;
     this.detach(record);
-    this.emitExited(record.spec.id, reason, error);
+    this.emitExited(record.id, reason, error);
     if (shouldRestart(record.spec.restart, reason)) return this.restart(record);
-    if (record.spec.restart === 'temporary' || this.config.dynamic) this.children.delete(record.spec.id);
+    if (record.spec.restart === 'temporary' || this.config.dynamic) this.children.delete(record.id);
     if (record.spec.significant && autoShutdownDue(this.config.autoShutdown, this.significantChildRunning())) {
       return this.shutdown('shutdown', 'auto_shutdown');
     }
@@ -276,7 +294,7 @@ export class SupervisorEngine {
     const toStop = group.filter((record) => record !== failed && record.ref !== undefined).reverse();
     const restartStopped = (): void | Promise<void> => {
       for (const record of group) {
-        if (record.spec.restart === 'temporary') this.children.delete(record.spec.id);
+        if (record.spec.restart === 'temporary') this.children.delete(record.id);
       }
       return this.startGroup(group, restarts, 0);
     };
@@ -288,7 +306,7 @@ export class SupervisorEngine {
   private startGroup(group: ChildRecord[], restarts: number, from: number): void | Promise<void> {
     for (let index = from; index < group.length; index += 1) {
       const record = group[index]!;
-      if (record.ref !== undefined || this.children.get(record.spec.id) !== record) continue;
+      if (record.ref !== undefined || this.children.get(record.id) !== record) continue;
       let launched: AnyActorRef | Promise<AnyActorRef>;
       try {
         launched = this.launch(record);
@@ -314,12 +332,12 @@ export class SupervisorEngine {
     if (this.config.telemetry.observed) {
       this.config.telemetry.emit(TelemetryEvents.supervisorChildStartFailed, undefined, {
         supervisor: this.id,
-        child: record.spec.id,
+        child: record.id,
         error,
       });
     }
     this.executor.run(() => {
-      if (this.phase !== 'running' || !record.restarting || this.children.get(record.spec.id) !== record) return;
+      if (this.phase !== 'running' || !record.restarting || this.children.get(record.id) !== record) return;
       return this.restart(record);
     });
   }
@@ -348,7 +366,7 @@ export class SupervisorEngine {
     const finish = (): void => {
       record.stopping = undefined;
       this.detach(record);
-      this.emitExited(record.spec.id, 'shutdown', undefined);
+      this.emitExited(record.id, 'shutdown', undefined);
     };
     const shutdown = record.spec.shutdown;
     const status = (ref.getSnapshot() as { status: string }).status;
@@ -411,7 +429,7 @@ export class SupervisorEngine {
       } else {
         record.stopping = undefined;
         this.detach(record);
-        this.emitExited(record.spec.id, 'shutdown', undefined);
+        this.emitExited(record.id, 'shutdown', undefined);
       }
     }
     this.exit('shutdown', 'stop', 'killed');
@@ -467,7 +485,7 @@ export class SupervisorEngine {
   private emitRestarted(record: ChildRecord, restarts: number): void {
     const telemetry = this.config.telemetry;
     if (!telemetry.observed) return;
-    telemetry.emit(TelemetryEvents.supervisorChildRestarted, { restarts }, { supervisor: this.id, child: record.spec.id });
+    telemetry.emit(TelemetryEvents.supervisorChildRestarted, { restarts }, { supervisor: this.id, child: record.id });
   }
 
   private reportInternalError(error: unknown): void {
