@@ -8,3 +8,4 @@ export * from './clock/index.js';
 export * from './telemetry/index.js';
 export * from './supervisor/index.js';
 export * from './breaker/index.js';
+export * from './pool/index.js';

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { createPool, poolChild, PoolStoppedError } from '../../../src/pool/index.js';
+import { ConfigError, startSupervisor } from '../../../src/index.js';
+import { flush, recordTelemetry } from '../../support/supervision.js';
+import { settledYet, TestFactory, testPool, type TestWorker } from '../../support/pool.js';
+
+describe('factory failures', () => {
+  it('an overflow creation that throws fails only the checkout that needed it', async () => {
+    const { pool, factory } = await testPool({ size: 1, maxOverflow: 1 });
+    await pool.checkout();
+    factory.failNext = 1;
+    await expect(pool.checkout()).rejects.toThrow('factory failed');
+    expect(pool.status()).toEqual({ state: 'overflow', idle: 0, overflow: 0, checkedOut: 1, waiting: 0 });
+    await expect(pool.checkout()).resolves.toBeDefined();
+  });
+
+  it('a replacement that fails goes to the first waiter as its error and is retried with backoff', async () => {
+    const factory = new TestFactory();
+    const { pool, clock } = await testPool({ size: 1, maxOverflow: 0, retryBackoffMs: 100 }, factory);
+    const lease = await pool.checkout();
+    const waiting = pool.checkout();
+    factory.failNext = 2;
+    lease.destroy('broken');
+    await expect(waiting).rejects.toThrow('factory failed');
+    expect(pool.status().idle).toBe(0);
+    clock.advance(100);
+    expect(factory.created).toBe(1);
+    expect(pool.status().idle).toBe(0);
+    clock.advance(199);
+    expect(pool.status().idle).toBe(0);
+    clock.advance(1);
+    expect(pool.status()).toEqual({ state: 'ready', idle: 1, overflow: 0, checkedOut: 0, waiting: 0 });
+    expect(factory.created).toBe(2);
+  });
+
+  it('base workers that fail at start are retried instead of failing the start', async () => {
+    const factory = new TestFactory();
+    factory.failNext = 2;
+    const { pool, clock } = await testPool({ size: 3, maxOverflow: 0, retryBackoffMs: 50 }, factory);
+    expect(pool.status().idle).toBe(1);
+    clock.advance(50);
+    expect(pool.status().idle).toBe(2);
+    clock.advance(100);
+    expect(pool.status().idle).toBe(3);
+  });
+
+  it('an async factory that rejects never crashes the pool', async () => {
+    const factory = new TestFactory();
+    factory.async = true;
+    const { pool } = await testPool({ size: 1, maxOverflow: 1 }, factory);
+    await pool.checkout();
+    factory.failNext = 1;
+    await expect(pool.checkout()).rejects.toThrow('factory failed');
+    const lease = await pool.checkout();
+    expect(lease.worker.id).toBe(2);
+  });
+});
+
+describe('async factory', () => {
+  it('serves a waiter with a replacement created asynchronously', async () => {
+    const factory = new TestFactory();
+    factory.async = true;
+    const { pool } = await testPool({ size: 1, maxOverflow: 0 }, factory);
+    const lease = await pool.checkout();
+    const waiting = pool.checkout();
+    lease.worker.die();
+    expect((await waiting).worker.id).toBe(2);
+  });
+});
+
+describe('stop', () => {
+  it('destroys every worker and rejects every waiter with PoolStoppedError', async () => {
+    const { pool, factory } = await testPool({ size: 2, maxOverflow: 0 });
+    const out = await pool.checkout();
+    await pool.checkout();
+    const waiting = pool.checkout();
+    await pool.stop();
+    await expect(waiting).rejects.toBeInstanceOf(PoolStoppedError);
+    expect(factory.destroyed).toHaveLength(2);
+    await expect(pool.checkout()).rejects.toMatchObject({ code: 'ERR_POOL_STOPPED' });
+    out.release();
+    expect(pool.status()).toMatchObject({ idle: 0, checkedOut: 0 });
+    expect(pool.actor.getSnapshot().status).toBe('done');
+  });
+
+  it('waits for asynchronous destroys', async () => {
+    let finish!: () => void;
+    const pool = await createPool<object>({
+      name: 'slow',
+      size: 1,
+      worker: { create: () => ({}), destroy: () => new Promise<void>((resolve) => (finish = resolve)) },
+    });
+    const stopping = pool.stop();
+    expect(await settledYet(stopping)).toBe(false);
+    finish();
+    await stopping;
+  });
+});
+
+describe('as a supervised child', () => {
+  it('drains on graceful shutdown: waits for checked-out workers, then destroys them all', async () => {
+    const { clock, telemetry } = recordTelemetry();
+    const factory = new TestFactory();
+    const spec = poolChild<TestWorker>({ name: 'db', size: 2, maxOverflow: 0, worker: factory, shutdown: 1000 });
+    const supervisor = await startSupervisor({ children: [spec] }, { clock, telemetry });
+    const pool = spec.pool!;
+    const lease = await pool.checkout();
+    let stopped = false;
+    const stopping = supervisor.stop().then(() => (stopped = true));
+    await flush();
+    await expect(pool.checkout()).rejects.toMatchObject({ code: 'ERR_POOL_STOPPED' });
+    expect(stopped).toBe(false);
+    lease.release();
+    await stopping;
+    expect(factory.destroyed).toHaveLength(2);
+    expect(pool.actor.getSnapshot().status).toBe('done');
+  });
+
+  it('is stopped outright when it does not drain within its shutdown time', async () => {
+    const { clock, telemetry } = recordTelemetry();
+    const factory = new TestFactory();
+    const spec = poolChild<TestWorker>({ name: 'db', size: 1, maxOverflow: 0, worker: factory, shutdown: 500 });
+    const supervisor = await startSupervisor({ children: [spec] }, { clock, telemetry });
+    await spec.pool!.checkout();
+    const stopping = supervisor.stop();
+    await flush();
+    clock.advance(500);
+    await stopping;
+    expect(factory.destroyed).toHaveLength(1);
+  });
+
+  it('uses the supervisor clock for checkout timeouts', async () => {
+    const { clock, telemetry } = recordTelemetry();
+    const spec = poolChild<TestWorker>({ name: 'db', size: 1, maxOverflow: 0, worker: new TestFactory(), checkoutTimeoutMs: 100 });
+    await startSupervisor({ children: [spec] }, { clock, telemetry });
+    await spec.pool!.checkout();
+    const waiting = spec.pool!.checkout();
+    clock.advance(100);
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_POOL_TIMEOUT' });
+  });
+});
+
+describe('options', () => {
+  const factory = { create: () => ({}) };
+  for (const [option, patch] of [
+    ['size', { size: -1 }],
+    ['maxOverflow', { maxOverflow: 1.5 }],
+    ['strategy', { strategy: 'random' }],
+    ['worker', { worker: undefined }],
+    ['worker', { worker: { destroy: () => undefined } }],
+    ['checkoutTimeoutMs', { checkoutTimeoutMs: Number.NaN }],
+    ['name', { name: '' }],
+  ] as const) {
+    it(`rejects ${option} ${JSON.stringify(Object.values(patch)[0])} with ConfigError before creating anything`, () => {
+      const act = () => createPool({ name: 'p', worker: factory, ...patch } as never);
+      expect(act).toThrow(ConfigError);
+      expect(act).toThrow(option);
+    });
+  }
+});

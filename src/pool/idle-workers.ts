@@ -1,0 +1,64 @@
+/**
+ * The idle workers of a pool, as a ring-buffer deque: returned workers go to the back; lifo takes
+ * from the back, fifo from the front, both O(1). A worker that dies while idle is not searched
+ * for: it is marked dead and skipped when it comes up.
+ */
+export class IdleWorkers<T extends { state: string }> {
+  private items: Array<T | undefined> = new Array(8);
+  private head = 0;
+  private length = 0;
+  private live = 0;
+
+  /** Idle workers that are alive. */
+  get count(): number {
+    return this.live;
+  }
+
+  add(item: T): void {
+    if (this.length === this.items.length) this.grow();
+    this.items[(this.head + this.length) % this.items.length] = item;
+    this.length += 1;
+    this.live += 1;
+  }
+
+  /** Takes a live idle worker from the back (lifo) or the front (fifo). */
+  take(strategy: 'lifo' | 'fifo'): T | undefined {
+    while (this.length > 0) {
+      let item: T | undefined;
+      if (strategy === 'lifo') {
+        const index = (this.head + this.length - 1) % this.items.length;
+        item = this.items[index];
+        this.items[index] = undefined;
+      } else {
+        item = this.items[this.head];
+        this.items[this.head] = undefined;
+        this.head = (this.head + 1) % this.items.length;
+      }
+      this.length -= 1;
+      if (item && item.state === 'idle') {
+        this.live -= 1;
+        return item;
+      }
+    }
+    return undefined;
+  }
+
+  /** A worker in the deque stopped being idle (it died); it will be skipped. */
+  forget(): void {
+    this.live -= 1;
+  }
+
+  /** Removes and returns every live idle worker. */
+  drain(): T[] {
+    const all: T[] = [];
+    for (let item = this.take('fifo'); item; item = this.take('fifo')) all.push(item);
+    return all;
+  }
+
+  private grow(): void {
+    const grown = new Array<T | undefined>(this.items.length * 2);
+    for (let index = 0; index < this.length; index += 1) grown[index] = this.items[(this.head + index) % this.items.length];
+    this.items = grown;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,78 @@
+import type { Clock } from '../clock/index.js';
+import { systemClock } from '../clock/index.js';
+import { ConfigError } from '../core/index.js';
+import { integer, finiteNumber, nonEmptyString, oneOf, record } from '../core/validate.js';
+import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
+
+/** What a worker is given when it is created: the means to report its own death. */
+export interface WorkerContext {
+  /** The worker died (idle or checked out); the pool replaces it as poolboy does. */
+  exit(reason?: unknown): void;
+}
+
+/** Creates and destroys the pool's workers. */
+export interface WorkerFactory<W> {
+  /** Creates a worker; throwing or rejecting fails the checkout that needed it. */
+  create(ctx: WorkerContext): W | Promise<W>;
+  /** Releases a worker's resources when it is dismissed, destroyed or the pool stops. */
+  destroy?(worker: W): void | Promise<void>;
+}
+
+/** Options of {@link createPool}. */
+export interface PoolOptions<W> {
+  /** Names the pool in errors and telemetry. Required. */
+  name: string;
+  /** Workers kept ready. Default 5. */
+  size?: number;
+  /** Extra workers created under load and dismissed when released with no one waiting. Default 10. */
+  maxOverflow?: number;
+  /** Which idle worker is handed out: the most recently returned (lifo) or the longest idle (fifo). Default 'lifo'. */
+  strategy?: 'lifo' | 'fifo';
+  /** Creates and destroys workers. Required. */
+  worker: WorkerFactory<W>;
+  /** How long a blocking checkout waits by default, in ms. Default 5000. */
+  checkoutTimeoutMs?: number;
+  /** First delay before retrying a base worker whose creation failed; doubles up to 30 s. Default 100. */
+  retryBackoffMs?: number;
+  /** Default `systemClock`. */
+  clock?: Clock;
+  /** Default the shared `telemetry`. */
+  telemetry?: Telemetry;
+}
+
+/** Pool options after validation and defaults, frozen. */
+export interface ResolvedPoolOptions<W> {
+  readonly name: string;
+  readonly size: number;
+  readonly maxOverflow: number;
+  readonly strategy: 'lifo' | 'fifo';
+  readonly worker: WorkerFactory<W>;
+  readonly checkoutTimeoutMs: number;
+  readonly retryBackoffMs: number;
+  readonly clock: Clock;
+  readonly telemetry: Telemetry;
+}
+
+/** Validates pool options; throws {@link ConfigError} naming the first bad option. */
+export function resolvePoolOptions<W>(options: unknown): ResolvedPoolOptions<W> {
+  const fields = record('options', options);
+  const name = nonEmptyString('name', fields.name);
+  const worker = fields.worker as WorkerFactory<W> | undefined;
+  if (typeof worker !== 'object' || worker === null || typeof worker.create !== 'function') {
+    throw new ConfigError('worker', worker, 'a factory { create(ctx), destroy?(worker) }');
+  }
+  if (worker.destroy !== undefined && typeof worker.destroy !== 'function') {
+    throw new ConfigError('worker.destroy', worker.destroy, 'a function');
+  }
+  return Object.freeze({
+    name,
+    size: integer('size', fields.size, 5, 0),
+    maxOverflow: integer('maxOverflow', fields.maxOverflow, 10, 0),
+    strategy: oneOf('strategy', fields.strategy, ['lifo', 'fifo'] as const, 'lifo'),
+    worker,
+    checkoutTimeoutMs: finiteNumber('checkoutTimeoutMs', fields.checkoutTimeoutMs, 5000, 0),
+    retryBackoffMs: finiteNumber('retryBackoffMs', fields.retryBackoffMs, 100, 1),
+    clock: (fields.clock as Clock | undefined) ?? systemClock,
+    telemetry: (fields.telemetry as Telemetry | undefined) ?? sharedTelemetry,
+  });
+}

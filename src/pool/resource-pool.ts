@@ -1,0 +1,506 @@
+import type { AnyActorRef } from 'xstate';
+import type { Clock } from '../clock/index.js';
+import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
+import { PoolAbortedError, PoolFullError, PoolStoppedError, PoolTimeoutError } from './errors.js';
+import { IdleWorkers } from './idle-workers.js';
+import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type WorkerContext } from './options.js';
+import { startPoolActor, type PoolActorHooks } from './pool-actor.js';
+import { WaiterQueue, type QueueNode } from './waiter-queue.js';
+
+/** A checked-out worker. Release it (or destroy it) exactly once; later calls are ignored. */
+export interface Lease<W> {
+  readonly worker: W;
+  /** Returns the worker to the pool. */
+  release(): void;
+  /** The worker is broken: the pool destroys it and replaces it as poolboy does. */
+  destroy(reason?: unknown): void;
+}
+
+/** poolboy's `status`, plus the number of waiting checkouts. */
+export interface PoolStatus {
+  state: 'ready' | 'overflow' | 'full';
+  idle: number;
+  overflow: number;
+  checkedOut: number;
+  waiting: number;
+}
+
+/** Options of {@link Pool.checkout}. */
+export interface CheckoutOptions {
+  /** Wait for a worker when none is free (default true); false rejects at once with `PoolFullError`. */
+  block?: boolean;
+  /** How long to wait, in ms. Default the pool's `checkoutTimeoutMs`. */
+  timeoutMs?: number;
+  /** Aborting it withdraws the checkout (`PoolAbortedError`). */
+  signal?: AbortSignal;
+}
+
+/** A pool of workers with poolboy's semantics; see {@link createPool}. */
+export interface Pool<W> {
+  readonly name: string;
+  /** The pool as an XState actor, e.g. as a supervised child. */
+  readonly actor: AnyActorRef;
+  checkout(options?: CheckoutOptions): Promise<Lease<W>>;
+  /** Checks a worker out, runs `fn` with it and releases it however `fn` ends; `fn`'s error passes through unchanged. */
+  transaction<T>(fn: (worker: W) => T | Promise<T>, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T>;
+  status(): PoolStatus;
+  /** Rejects every waiter with `PoolStoppedError`, destroys every worker (checked out or not) and resolves when done. */
+  stop(): Promise<void>;
+}
+
+/** One worker as the pool keeps it. */
+interface WorkerRecord<W> {
+  worker: W;
+  state: 'idle' | 'out' | 'dead';
+  /** The lease it is out on, if any. */
+  lease: PoolLease<W> | undefined;
+}
+
+/** A blocking checkout waiting for a worker. */
+interface Waiter<W> extends QueueNode {
+  resolve(lease: Lease<W>): void;
+  reject(error: unknown): void;
+  timer: unknown;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  startedAt: number;
+}
+
+type CheckoutOutcome = 'ok' | 'full' | 'timeout' | 'aborted';
+
+function isPromise<T>(value: unknown): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === 'function';
+}
+
+class PoolLease<W> implements Lease<W> {
+  /** Set once the lease was released or destroyed; later calls are ignored. */
+  done = false;
+
+  constructor(
+    private readonly pool: ResourcePool<W>,
+    readonly record: WorkerRecord<W>,
+  ) {}
+
+  get worker(): W {
+    return this.record.worker;
+  }
+
+  release(): void {
+    if (this.done) return;
+    this.done = true;
+    this.pool.checkin(this.record);
+  }
+
+  destroy(reason?: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.pool.workerDied(this.record, reason ?? 'destroyed', true);
+  }
+}
+
+/** The longest a failing base worker waits before its creation is tried again. */
+const maxRetryBackoffMs = 30_000;
+
+/**
+ * poolboy's pool. Counters and queues are plain structures; the pool's XState actor is its face
+ * to supervisors.
+ *
+ * Hot path: `checkout` with an idle worker and `release` with no one waiting touch a deque and a
+ * counter and allocate one lease (bench/pool.bench.ts guards them).
+ */
+export class ResourcePool<W> implements Pool<W> {
+  readonly name: string;
+  readonly actor: AnyActorRef;
+  private readonly options: ResolvedPoolOptions<W>;
+  private readonly clock: Clock;
+  private readonly telemetry: Telemetry;
+  private readonly idle = new IdleWorkers<WorkerRecord<W>>();
+  private readonly waiters = new WaiterQueue<Waiter<W>>();
+  private readonly all = new Set<WorkerRecord<W>>();
+  private overflow = 0;
+  private checkedOut = 0;
+  /** Base workers being (re)created. */
+  private pendingBase = 0;
+  private retryDelay: number;
+  private phase: 'running' | 'draining' | 'stopped' = 'running';
+  private drained: (() => void) | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: PoolOptions<W>) {
+    this.options = resolvePoolOptions<W>(options);
+    this.name = this.options.name;
+    this.clock = this.options.clock;
+    this.telemetry = this.options.telemetry;
+    this.retryDelay = this.options.retryBackoffMs;
+    const hooks: PoolActorHooks = {
+      onShutdownRequested: () => this.drainThenStop(),
+      onKilled: () => void this.stop(),
+    };
+    this.actor = startPoolActor(this.name, this, hooks);
+  }
+
+  /** Creates the base workers; failures are retried with backoff rather than failing the start. */
+  async start(): Promise<void> {
+    const creations: Array<Promise<void>> = [];
+    for (let index = 0; index < this.options.size; index += 1) {
+      const created = this.createBaseWorker();
+      if (created) creations.push(created);
+    }
+    await Promise.all(creations);
+  }
+
+  // ---------------------------------------------------------------- checkout
+
+  checkout(options?: CheckoutOptions): Promise<Lease<W>> {
+    // Hot path (bench/pool.bench.ts): an idle worker is handed out at once.
+    if (this.phase !== 'running') return Promise.reject(new PoolStoppedError(this.name));
+    const record = this.idle.take(this.options.strategy);
+    if (record) {
+      if (this.telemetry.observed) this.emitCheckout('ok', this.clock.now());
+      return Promise.resolve(this.lend(record));
+    }
+    return this.checkoutWithoutIdle(options);
+  }
+
+  private checkoutWithoutIdle(options: CheckoutOptions | undefined): Promise<Lease<W>> {
+    const startedAt = this.clock.now();
+    if (this.pendingBase === 0 && this.overflow < this.options.maxOverflow) {
+      this.overflow += 1;
+      return this.createOverflowWorker(startedAt);
+    }
+    if (options?.block === false) {
+      this.emitCheckout('full', startedAt);
+      return Promise.reject(new PoolFullError(this.name));
+    }
+    return this.wait(options, startedAt);
+  }
+
+  private createOverflowWorker(startedAt: number): Promise<Lease<W>> {
+    const failed = (error: unknown): never => {
+      this.overflow -= 1;
+      this.serveWaitersAfterFailedCreation();
+      throw error;
+    };
+    let created: WorkerRecord<W> | Promise<WorkerRecord<W>>;
+    try {
+      created = this.createRecord();
+    } catch (error) {
+      return Promise.reject(error).catch(failed);
+    }
+    const lendNew = (record: WorkerRecord<W>): Lease<W> => {
+      if (this.phase !== 'running') {
+        this.overflow -= 1;
+        this.retire(record);
+        throw new PoolStoppedError(this.name);
+      }
+      this.emitCheckout('ok', startedAt);
+      return this.lend(record);
+    };
+    return isPromise<WorkerRecord<W>>(created) ? created.then(lendNew, failed) : Promise.resolve(lendNew(created));
+  }
+
+  private wait(options: CheckoutOptions | undefined, startedAt: number): Promise<Lease<W>> {
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      this.emitCheckout('aborted', startedAt);
+      return Promise.reject(new PoolAbortedError(this.name, signal.reason));
+    }
+    const timeoutMs = options?.timeoutMs ?? this.options.checkoutTimeoutMs;
+    return new Promise<Lease<W>>((resolve, reject) => {
+      const waiter: Waiter<W> = {
+        previous: undefined,
+        next: undefined,
+        queued: false,
+        resolve,
+        reject,
+        timer: undefined,
+        signal,
+        onAbort: undefined,
+        startedAt,
+      };
+      waiter.timer = this.clock.setTimeout(() => {
+        waiter.timer = undefined;
+        this.withdraw(waiter, 'timeout', new PoolTimeoutError(this.name, timeoutMs));
+      }, timeoutMs);
+      if (signal) {
+        waiter.onAbort = () => this.withdraw(waiter, 'aborted', new PoolAbortedError(this.name, signal.reason));
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** A waiter gives up (timeout or abort): it leaves the queue in O(1); it was handed nothing. */
+  private withdraw(waiter: Waiter<W>, outcome: CheckoutOutcome, error: unknown): void {
+    if (!waiter.queued) return;
+    this.waiters.remove(waiter);
+    this.settleWaiter(waiter);
+    this.emitCheckout(outcome, waiter.startedAt);
+    waiter.reject(error);
+  }
+
+  private settleWaiter(waiter: Waiter<W>): void {
+    if (waiter.timer !== undefined) this.clock.clearTimeout(waiter.timer);
+    waiter.timer = undefined;
+    if (waiter.onAbort && waiter.signal) waiter.signal.removeEventListener('abort', waiter.onAbort);
+  }
+
+  private lend(record: WorkerRecord<W>): Lease<W> {
+    record.state = 'out';
+    this.checkedOut += 1;
+    const lease = new PoolLease(this, record);
+    record.lease = lease;
+    return lease;
+  }
+
+  // ---------------------------------------------------------------- checkin and worker death
+
+  /** poolboy's checkin: the oldest waiter gets the worker, else an overflow worker is dismissed, else it goes idle. */
+  checkin(record: WorkerRecord<W>): void {
+    if (record.state !== 'out') return;
+    this.checkedOut -= 1;
+    record.lease = undefined;
+    this.place(record);
+    this.checkDrained();
+  }
+
+  /** Hands a free worker on: to the oldest waiter, else dismisses it if overflowing, else keeps it idle. */
+  private place(record: WorkerRecord<W>): void {
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      this.settleWaiter(waiter);
+      this.emitCheckout('ok', waiter.startedAt);
+      waiter.resolve(this.lend(record));
+      return;
+    }
+    if (this.overflow > 0) {
+      this.overflow -= 1;
+      this.retire(record);
+      return;
+    }
+    if (this.phase !== 'running') {
+      this.retire(record);
+      return;
+    }
+    record.state = 'idle';
+    this.idle.add(record);
+  }
+
+  /**
+   * poolboy's worker exit: a dead checked-out worker is replaced for the first waiter, or not
+   * replaced while overflowing, or replaced into the idle queue; a dead idle worker is replaced.
+   */
+  workerDied(record: WorkerRecord<W>, reason: unknown, destroy: boolean): void {
+    if (record.state === 'dead') return;
+    const wasOut = record.state === 'out';
+    if (wasOut) {
+      this.checkedOut -= 1;
+      if (record.lease) record.lease.done = true;
+      record.lease = undefined;
+    } else {
+      this.idle.forget();
+    }
+    record.state = 'dead';
+    this.all.delete(record);
+    if (destroy) this.destroyWorker(record.worker);
+    this.telemetry.emit(TelemetryEvents.poolWorkerExit, undefined, { pool: this.name, reason });
+    if (this.phase !== 'running') {
+      this.checkDrained();
+      return;
+    }
+    if (wasOut && this.waiters.length === 0 && this.overflow > 0) {
+      this.overflow -= 1;
+      return;
+    }
+    void this.createBaseWorker();
+  }
+
+  // ---------------------------------------------------------------- creating workers
+
+  private createRecord(): WorkerRecord<W> | Promise<WorkerRecord<W>> {
+    const record: WorkerRecord<W> = { worker: undefined as W, state: 'out', lease: undefined };
+    const context: WorkerContext = { exit: (reason?: unknown) => this.workerDied(record, reason ?? 'exit', true) };
+    const adopt = (worker: W): WorkerRecord<W> => {
+      record.worker = worker;
+      this.all.add(record);
+      return record;
+    };
+    const created = this.options.worker.create(context);
+    return isPromise<W>(created) ? created.then(adopt) : adopt(created);
+  }
+
+  /** Creates a base worker and places it; on failure the first waiter gets the error and a retry is scheduled. */
+  private createBaseWorker(): Promise<void> | undefined {
+    this.pendingBase += 1;
+    const done = (record: WorkerRecord<W>): void => {
+      this.pendingBase -= 1;
+      this.retryDelay = this.options.retryBackoffMs;
+      this.place(record);
+    };
+    const failed = (error: unknown): void => {
+      this.pendingBase -= 1;
+      if (this.phase !== 'running') return;
+      const waiter = this.waiters.shift();
+      if (waiter) {
+        this.settleWaiter(waiter);
+        waiter.reject(error);
+      }
+      this.scheduleRetry();
+    };
+    let created: WorkerRecord<W> | Promise<WorkerRecord<W>>;
+    try {
+      created = this.createRecord();
+    } catch (error) {
+      failed(error);
+      return undefined;
+    }
+    if (isPromise<WorkerRecord<W>>(created)) return created.then(done, failed);
+    done(created);
+    return undefined;
+  }
+
+  private scheduleRetry(): void {
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(maxRetryBackoffMs, this.retryDelay * 2);
+    this.pendingBase += 1;
+    this.clock.setTimeout(() => {
+      this.pendingBase -= 1;
+      if (this.phase === 'running') void this.createBaseWorker();
+    }, delay);
+  }
+
+  /** A creation failed while waiters wait: if there is still room to overflow, serve the next one. */
+  private serveWaitersAfterFailedCreation(): void {
+    // The failed overflow slot is free again; waiters queued behind it can use it.
+    while (this.waiters.length > 0 && this.pendingBase === 0 && this.overflow < this.options.maxOverflow && this.idle.count === 0) {
+      const waiter = this.waiters.shift()!;
+      this.settleWaiter(waiter);
+      this.overflow += 1;
+      this.createOverflowWorker(waiter.startedAt).then(waiter.resolve, waiter.reject);
+    }
+  }
+
+  private retire(record: WorkerRecord<W>): void {
+    record.state = 'dead';
+    this.all.delete(record);
+    this.destroyWorker(record.worker);
+  }
+
+  private readonly destroying = new Set<Promise<void>>();
+
+  private destroyWorker(worker: W): void {
+    const destroy = this.options.worker.destroy;
+    if (!destroy) return;
+    let outcome: void | Promise<void>;
+    try {
+      outcome = destroy.call(this.options.worker, worker);
+    } catch (error) {
+      this.reportDestroyError(error);
+      return;
+    }
+    if (isPromise<void>(outcome)) {
+      const pending: Promise<void> = outcome.then(
+        () => void this.destroying.delete(pending),
+        (error: unknown) => {
+          this.destroying.delete(pending);
+          this.reportDestroyError(error);
+        },
+      );
+      this.destroying.add(pending);
+    }
+  }
+
+  private reportDestroyError(error: unknown): void {
+    this.telemetry.emit(TelemetryEvents.poolWorkerExit, undefined, { pool: this.name, reason: 'destroy_failed', error });
+  }
+
+  // ---------------------------------------------------------------- status, transactions, stopping
+
+  status(): PoolStatus {
+    const idle = this.idle.count;
+    const { maxOverflow } = this.options;
+    let state: PoolStatus['state'];
+    if (this.overflow < 1) state = idle === 0 ? (maxOverflow < 1 ? 'full' : 'overflow') : 'ready';
+    else state = this.overflow >= maxOverflow ? 'full' : 'overflow';
+    return { state, idle, overflow: this.overflow, checkedOut: this.checkedOut, waiting: this.waiters.length };
+  }
+
+  async transaction<T>(fn: (worker: W) => T | Promise<T>, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
+    const lease = await this.checkout(options);
+    try {
+      return await fn(lease.worker);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Graceful stop asked by a supervisor: no new checkouts, waiters rejected, wait for leases, then stop. */
+  private drainThenStop(): void {
+    if (this.phase !== 'running') return;
+    this.phase = 'draining';
+    this.rejectWaiters();
+    for (const record of this.idle.drain()) this.retire(record);
+    void new Promise<void>((resolve) => {
+      this.drained = resolve;
+      this.checkDrained();
+    }).then(() => this.stop());
+  }
+
+  private checkDrained(): void {
+    if (this.drained && this.checkedOut === 0) {
+      const drained = this.drained;
+      this.drained = undefined;
+      drained();
+    }
+  }
+
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.phase = 'stopped';
+    this.rejectWaiters();
+    for (const record of [...this.all]) {
+      if (record.lease) record.lease.done = true;
+      record.lease = undefined;
+      this.retire(record);
+    }
+    this.checkedOut = 0;
+    this.overflow = 0;
+    this.stopping = Promise.allSettled([...this.destroying]).then(() => {
+      const snapshot = this.actor.getSnapshot() as { status: string };
+      if (snapshot.status === 'active') this.actor.send({ type: 'overseer.pool.stopped' });
+    });
+    return this.stopping;
+  }
+
+  private rejectWaiters(): void {
+    for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) {
+      this.settleWaiter(waiter);
+      waiter.reject(new PoolStoppedError(this.name));
+    }
+  }
+
+  private emitCheckout(outcome: CheckoutOutcome, startedAt: number): void {
+    if (!this.telemetry.observed) return;
+    this.telemetry.emit(
+      TelemetryEvents.poolCheckout,
+      { duration: this.clock.now() - startedAt, waiting: this.waiters.length },
+      { pool: this.name, outcome },
+    );
+  }
+}
+
+/**
+ * Creates a pool with poolboy's semantics and waits for its base workers (creations that fail are
+ * retried with a backoff instead of failing the start). Invalid options throw `ConfigError` at
+ * once, before any worker is created.
+ *
+ * @example
+ * ```ts
+ * const pool = await createPool({ name: 'db', size: 10, maxOverflow: 5, worker: { create: () => connect(), destroy: (c) => c.end() } });
+ * const rows = await pool.transaction((client) => client.query('select 1'));
+ * ```
+ */
+export function createPool<W>(options: PoolOptions<W>): Promise<Pool<W>> {
+  const pool = new ResourcePool<W>(options);
+  return pool.start().then(() => pool);
+}
