@@ -30,7 +30,8 @@ export type BreakerEvent =
   | { type: 'PROBE_FAILED' }
   | { type: 'RESET' }
   | { type: 'DISABLE' }
-  | { type: 'ENABLE' };
+  | { type: 'ENABLE' }
+  | { type: 'CONFIGURE'; resetMs: number; halfOpenProbes: number };
 
 /**
  * The circuit breaker as an XState v5 machine: `closed`, `open`, `half_open`, `disabled`.
@@ -43,6 +44,8 @@ export type BreakerEvent =
  *   `resetMs`) on PROBE_FAILED.
  * - RESET → `closed` from `closed`, `open` and `half_open`; DISABLE → `disabled` from anywhere;
  *   ENABLE → `closed` from `disabled` only (RESET does not leave `disabled`).
+ * - CONFIGURE (a hot reload) changes `resetMs` and `halfOpenProbes` in any state without leaving
+ *   it: a pending reset timer keeps its time, the new `resetMs` applies from the next opening.
  *
  * Exported so it can be inspected, visualised or driven on its own.
  */
@@ -62,11 +65,17 @@ export const breakerMachine = setup({
     stampOpened: assign({ openedAt: ({ context }) => context.clock.now() }),
     countProbeSuccess: assign({ probeSuccesses: ({ context }) => context.probeSuccesses + 1 }),
     forgetProbes: assign({ probeSuccesses: 0 }),
+    configure: assign(({ event }) =>
+      event.type === 'CONFIGURE' ? { resetMs: event.resetMs, halfOpenProbes: event.halfOpenProbes } : {},
+    ),
   },
 }).createMachine({
   id: 'breaker',
   context: ({ input }) => ({ ...input, openedAt: 0, probeSuccesses: 0 }),
   initial: 'closed',
+  on: {
+    CONFIGURE: { actions: 'configure' },
+  },
   states: {
     closed: {
       on: {

@@ -3,6 +3,7 @@ import type { Clock } from '../clock/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
 import { breakerMachine, type BreakerStateValue } from './breaker-machine.js';
 import { BreakerOpenError, BreakerTimeoutError } from './errors.js';
+import { ConfigError } from '../core/index.js';
 import { resolveBreakerOptions, toleranceFor, type BreakerOptions, type ResolvedBreakerOptions } from './options.js';
 import type { Tolerance } from './tolerance.js';
 
@@ -38,7 +39,19 @@ export interface Breaker {
   /** → closed, failure history cleared. */
   enable(): void;
   stats(): BreakerStats;
+  /**
+   * Changes options live (a hot reload) without losing state: an open breaker stays open (its
+   * reset timer keeps its time; a new `resetMs` applies from the next opening), counted failures
+   * stay counted, calls in flight finish under the options they started with. `name`, `clock`
+   * and `telemetry` cannot change. An invalid patch throws `ConfigError` and changes nothing.
+   */
+  reconfigure(patch: BreakerReconfiguration): void;
 }
+
+/** The options {@link Breaker.reconfigure} can change. */
+export type BreakerReconfiguration = Partial<
+  Pick<BreakerOptions, 'tolerance' | 'failureRate' | 'resetMs' | 'halfOpenProbes' | 'callTimeoutMs' | 'isFailure'>
+>;
 
 type CallOutcome = 'success' | 'failure' | 'timeout';
 
@@ -76,10 +89,11 @@ export class CircuitBreaker implements Breaker {
   private failures = 0;
   private rejected = 0;
   private opened = 0;
-  private readonly options: ResolvedBreakerOptions;
+  private options: ResolvedBreakerOptions;
   private readonly clock: Clock;
   private readonly telemetry: Telemetry;
-  private readonly tolerance: Tolerance;
+  private tolerance: Tolerance;
+  private readonly given: BreakerOptions;
   private readonly closedSucceeded = <T>(value: T): T => {
     this.recordClosedOutcome('success');
     return value;
@@ -91,6 +105,7 @@ export class CircuitBreaker implements Breaker {
 
   constructor(options: BreakerOptions) {
     this.options = resolveBreakerOptions(options);
+    this.given = { ...options };
     this.name = this.options.name;
     this.clock = this.options.clock;
     this.telemetry = this.options.telemetry;
@@ -265,6 +280,23 @@ export class CircuitBreaker implements Breaker {
 
   stats(): BreakerStats {
     return { successes: this.successes, failures: this.failures, rejected: this.rejected, opened: this.opened };
+  }
+
+  reconfigure(patch: BreakerReconfiguration): void {
+    const changeable = ['tolerance', 'failureRate', 'resetMs', 'halfOpenProbes', 'callTimeoutMs', 'isFailure'];
+    for (const key of Object.keys(patch ?? {})) {
+      if (!changeable.includes(key)) throw new ConfigError(key, (patch as Record<string, unknown>)[key], `one of ${changeable.join(', ')} (cannot change live)`);
+    }
+    const given = { ...this.given, ...patch };
+    const options = resolveBreakerOptions(given);
+    const tolerance = toleranceFor(options);
+    tolerance.adopt(this.tolerance);
+    Object.assign(this.given, given);
+    this.options = options;
+    this.tolerance = tolerance;
+    if (!this.actorDown) {
+      this.machineActor.send({ type: 'CONFIGURE', resetMs: options.resetMs, halfOpenProbes: options.halfOpenProbes });
+    }
   }
 
   // ---------------------------------------------------------------- the actor

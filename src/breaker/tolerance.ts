@@ -12,6 +12,11 @@ export interface Tolerance {
   failure(now: number): boolean;
   /** Forgets everything (the breaker closed afresh). */
   clear(): void;
+  /**
+   * Takes over the history of the tolerance it replaces (a hot reload), as far as it is of the
+   * same kind and its window allows: counted failures stay counted.
+   */
+  adopt(previous: Tolerance): void;
 }
 
 /**
@@ -52,6 +57,31 @@ export class CountTolerance implements Tolerance {
   /** Failures inside the window as of the last failure recorded. */
   get recorded(): number {
     return this.length;
+  }
+
+  /** The recorded failure times, oldest first. */
+  failureTimes(): number[] {
+    const times: number[] = [];
+    for (let index = 0; index < this.length; index += 1) times.push(this.stamps[(this.head + index) % this.stamps.length]!);
+    return times;
+  }
+
+  adopt(previous: Tolerance): void {
+    const source = previous instanceof AnyTolerance ? previous.part(CountTolerance) : previous;
+    if (!(source instanceof CountTolerance)) return;
+    this.clear();
+    for (const time of source.failureTimes()) this.record(time);
+  }
+
+  /** Records a failure time without deciding anything (used when taking over a history). */
+  private record(time: number): void {
+    const capacity = this.stamps.length;
+    if (this.length === capacity) {
+      this.head = (this.head + 1) % capacity;
+      this.length -= 1;
+    }
+    this.stamps[(this.head + this.length) % capacity] = time;
+    this.length += 1;
   }
 
   clear(): void {
@@ -106,6 +136,15 @@ export class RateTolerance implements Tolerance {
     this.failed.fill(0);
   }
 
+  /** Keeps the counted calls when the window length is unchanged; a new window length starts afresh. */
+  adopt(previous: Tolerance): void {
+    const source = previous instanceof AnyTolerance ? previous.part(RateTolerance) : previous;
+    if (!(source instanceof RateTolerance) || source.bucketMs !== this.bucketMs) return;
+    this.epochs.set(source.epochs);
+    this.calls.set(source.calls);
+    this.failed.set(source.failed);
+  }
+
   private bucketAt(now: number): number {
     const epoch = Math.floor(now / this.bucketMs);
     const index = epoch % RateTolerance.buckets;
@@ -138,5 +177,14 @@ export class AnyTolerance implements Tolerance {
 
   clear(): void {
     for (const part of this.parts) part.clear();
+  }
+
+  adopt(previous: Tolerance): void {
+    for (const part of this.parts) part.adopt(previous);
+  }
+
+  /** The part of the given kind, if any. */
+  part<T extends Tolerance>(kind: new (...args: never[]) => T): T | undefined {
+    return this.parts.find((part): part is T => part instanceof kind);
   }
 }
