@@ -1,4 +1,4 @@
-export { createPool, ResourcePool, type Pool, type Lease, type PoolStatus, type CheckoutOptions } from './resource-pool.js';
+export { createPool, ResourcePool, type Pool, type Lease, type PoolStatus, type CheckoutOptions, type PoolReconfiguration } from './resource-pool.js';
 export { poolChild, type PoolChildSpec } from './pool-child.js';
 export type { PoolOptions, WorkerFactory, WorkerContext } from './options.js';
 export {

@@ -1,6 +1,7 @@
 import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
+import { ConfigError } from '../core/index.js';
 import { PoolAbortedError, PoolFullError, PoolStoppedError, PoolTimeoutError } from './errors.js';
 import { IdleWorkers } from './idle-workers.js';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type WorkerContext } from './options.js';
@@ -46,7 +47,18 @@ export interface Pool<W> {
   status(): PoolStatus;
   /** Rejects every waiter with `PoolStoppedError`, destroys every worker (checked out or not) and resolves when done. */
   stop(): Promise<void>;
+  /**
+   * Changes options live (a hot reload) without dropping anything: a larger `size` turns overflow
+   * workers into base workers and creates the rest; a smaller one dismisses idle workers, and
+   * checked-out workers beyond it leave as overflow workers when released (no lease is revoked);
+   * waiters are served at once if the new limits allow. An invalid patch throws `ConfigError` and
+   * changes nothing.
+   */
+  reconfigure(patch: PoolReconfiguration): void;
 }
+
+/** The options {@link Pool.reconfigure} can change. */
+export type PoolReconfiguration = Partial<Pick<PoolOptions<unknown>, 'size' | 'maxOverflow' | 'strategy' | 'checkoutTimeoutMs' | 'retryBackoffMs'>>;
 
 /** One worker as the pool keeps it. */
 interface WorkerRecord<W> {
@@ -111,7 +123,8 @@ const maxRetryBackoffMs = 30_000;
 export class ResourcePool<W> implements Pool<W> {
   readonly name: string;
   readonly actor: AnyActorRef;
-  private readonly options: ResolvedPoolOptions<W>;
+  private options: ResolvedPoolOptions<W>;
+  private readonly given: PoolOptions<W>;
   private readonly clock: Clock;
   private readonly telemetry: Telemetry;
   private readonly idle = new IdleWorkers<WorkerRecord<W>>();
@@ -128,6 +141,7 @@ export class ResourcePool<W> implements Pool<W> {
 
   constructor(options: PoolOptions<W>) {
     this.options = resolvePoolOptions<W>(options);
+    this.given = { ...options };
     this.name = this.options.name;
     this.clock = this.options.clock;
     this.telemetry = this.options.telemetry;
@@ -178,7 +192,7 @@ export class ResourcePool<W> implements Pool<W> {
   private createOverflowWorker(startedAt: number): Promise<Lease<W>> {
     const failed = (error: unknown): never => {
       this.overflow -= 1;
-      this.serveWaitersAfterFailedCreation();
+      this.serveWaitersWithOverflow();
       throw error;
     };
     let created: WorkerRecord<W> | Promise<WorkerRecord<W>>;
@@ -369,9 +383,8 @@ export class ResourcePool<W> implements Pool<W> {
     }, delay);
   }
 
-  /** A creation failed while waiters wait: if there is still room to overflow, serve the next one. */
-  private serveWaitersAfterFailedCreation(): void {
-    // The failed overflow slot is free again; waiters queued behind it can use it.
+  /** Serves waiters with new overflow workers while the limits allow (an overflow slot came free, or grew). */
+  private serveWaitersWithOverflow(): void {
     while (this.waiters.length > 0 && this.pendingBase === 0 && this.overflow < this.options.maxOverflow && this.idle.count === 0) {
       const waiter = this.waiters.shift()!;
       this.settleWaiter(waiter);
@@ -412,6 +425,34 @@ export class ResourcePool<W> implements Pool<W> {
 
   private reportDestroyError(error: unknown): void {
     this.telemetry.emit(TelemetryEvents.poolWorkerExit, undefined, { pool: this.name, reason: 'destroy_failed', error });
+  }
+
+  reconfigure(patch: PoolReconfiguration): void {
+    const changeable = ['size', 'maxOverflow', 'strategy', 'checkoutTimeoutMs', 'retryBackoffMs'];
+    for (const key of Object.keys(patch ?? {})) {
+      if (!changeable.includes(key)) {
+        throw new ConfigError(key, (patch as Record<string, unknown>)[key], `one of ${changeable.join(', ')} (cannot change live)`);
+      }
+    }
+    const given = { ...this.given, ...patch } as PoolOptions<W>;
+    const options = resolvePoolOptions<W>(given);
+    const growth = options.size - this.options.size;
+    Object.assign(this.given, patch);
+    this.options = options;
+    if (this.phase !== 'running') return;
+    if (growth > 0) {
+      const promoted = Math.min(this.overflow, growth);
+      this.overflow -= promoted;
+      for (let created = promoted; created < growth; created += 1) void this.createBaseWorker();
+    } else if (growth < 0) {
+      let excess = -growth;
+      for (let record = excess > 0 ? this.idle.take('fifo') : undefined; record; record = excess > 0 ? this.idle.take('fifo') : undefined) {
+        this.retire(record);
+        excess -= 1;
+      }
+      this.overflow += excess;
+    }
+    this.serveWaitersWithOverflow();
   }
 
   // ---------------------------------------------------------------- status, transactions, stopping

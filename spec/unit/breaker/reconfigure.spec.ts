@@ -70,6 +70,7 @@ describe('reconfigure (hot reload)', () => {
     expect(() => breaker.reconfigure({ name: 'other' } as never)).toThrow(ConfigError);
     await outcome(breaker.call(fail));
     expect(breaker.state()).toBe('open');
-    expect((await breaker.call(succeed).catch((error: { retryAfterMs: number }) => error)).retryAfterMs).toBe(100);
+    const refusal = (await breaker.call(succeed).catch((error: unknown) => error)) as { retryAfterMs: number };
+    expect(refusal.retryAfterMs).toBe(100);
   });
 });
