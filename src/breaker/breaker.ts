@@ -29,7 +29,7 @@ export interface Breaker {
   readonly actor: AnyActorRef;
   state(): BreakerState;
   /** Runs `fn` if admitted; rejects with `BreakerOpenError` (without running it) when not. */
-  call<T>(fn: (signal: AbortSignal) => T | Promise<T>): Promise<T>;
+  call<T>(fn: (signal: AbortSignal) => T | Promise<T>, options?: CallOptions): Promise<T>;
   /** Records one failure by hand. */
   melt(): void;
   /** → closed, failure history cleared, pending reset timer cancelled. Ignored while disabled. */
@@ -48,12 +48,22 @@ export interface Breaker {
   reconfigure(patch: BreakerReconfiguration): void;
 }
 
+/** Per-call options of {@link Breaker.call}. */
+export interface CallOptions {
+  /**
+   * Errors that say nothing about the protected service (e.g. a local pool was full before the
+   * call reached it): they propagate but count neither as failure nor as success, and a probe
+   * that ends with one just frees its slot.
+   */
+  neutral?: (error: unknown) => boolean;
+}
+
 /** The options {@link Breaker.reconfigure} can change. */
 export type BreakerReconfiguration = Partial<
   Pick<BreakerOptions, 'tolerance' | 'failureRate' | 'resetMs' | 'halfOpenProbes' | 'callTimeoutMs' | 'isFailure'>
 >;
 
-type CallOutcome = 'success' | 'failure' | 'timeout';
+type CallOutcome = 'success' | 'failure' | 'timeout' | 'neutral';
 
 const neverAborted: AbortSignal = new AbortController().signal;
 
@@ -123,14 +133,16 @@ export class CircuitBreaker implements Breaker {
 
   // ---------------------------------------------------------------- the call path
 
-  call<T>(fn: (signal: AbortSignal) => T | Promise<T>): Promise<T> {
+  call<T>(fn: (signal: AbortSignal) => T | Promise<T>, options?: CallOptions): Promise<T> {
     // Hot path (bench/breaker.bench.ts): one read of the cached state decides.
     switch (this.current) {
       case 'closed':
-        if (this.options.callTimeoutMs !== undefined || this.telemetry.observed) return this.runTracked(fn, false);
+        if (this.options.callTimeoutMs !== undefined || this.telemetry.observed || options?.neutral) {
+          return this.runTracked(fn, false, options?.neutral);
+        }
         return this.runClosed(fn);
       case 'half_open':
-        if (this.probesInFlight < this.options.halfOpenProbes) return this.runTracked(fn, true);
+        if (this.probesInFlight < this.options.halfOpenProbes) return this.runTracked(fn, true, options?.neutral);
         return this.refuse('half_open');
       default:
         return this.refuse(this.current);
@@ -152,7 +164,11 @@ export class CircuitBreaker implements Breaker {
   }
 
   /** Any other admitted call: a probe, a call with a timeout, or one whose duration is reported. */
-  private runTracked<T>(fn: (signal: AbortSignal) => T | Promise<T>, probe: boolean): Promise<T> {
+  private runTracked<T>(
+    fn: (signal: AbortSignal) => T | Promise<T>,
+    probe: boolean,
+    neutral?: (error: unknown) => boolean,
+  ): Promise<T> {
     const started = this.clock.now();
     const spell = this.halfOpenSpell;
     if (probe) this.probesInFlight += 1;
@@ -174,7 +190,8 @@ export class CircuitBreaker implements Breaker {
         if (finish('success')) resolve(value);
       };
       const fail = (error: unknown): void => {
-        if (finish(this.counts(error) ? 'failure' : 'success')) reject(error);
+        const outcome = neutral?.(error) === true ? 'neutral' : this.counts(error) ? 'failure' : 'success';
+        if (finish(outcome)) reject(error);
       };
       if (controller !== undefined && timeoutMs !== undefined) {
         timer = this.clock.setTimeout(() => {
@@ -230,6 +247,7 @@ export class CircuitBreaker implements Breaker {
   }
 
   private recordClosedOutcome(outcome: CallOutcome): void {
+    if (outcome === 'neutral') return;
     if (outcome === 'success') {
       this.successes += 1;
       if (this.current === 'closed' && this.tolerance.countsSuccesses) this.tolerance.success(this.clock.now());
@@ -241,14 +259,15 @@ export class CircuitBreaker implements Breaker {
 
   private recordProbeOutcome(spell: number, outcome: CallOutcome): void {
     if (outcome === 'success') this.successes += 1;
-    else this.failures += 1;
+    else if (outcome !== 'neutral') this.failures += 1;
     if (spell !== this.halfOpenSpell || this.current !== 'half_open') return;
     this.probesInFlight -= 1;
+    if (outcome === 'neutral') return;
     this.machineActor.send({ type: outcome === 'success' ? 'PROBE_SUCCEEDED' : 'PROBE_FAILED' });
   }
 
   private emitCall(outcome: CallOutcome, started: number): void {
-    if (!this.telemetry.observed) return;
+    if (!this.telemetry.observed || outcome === 'neutral') return;
     this.telemetry.emit(TelemetryEvents.breakerCall, { duration: this.clock.now() - started }, { breaker: this.name, outcome });
   }
 

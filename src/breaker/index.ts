@@ -1,4 +1,4 @@
-export { createBreaker, CircuitBreaker, type Breaker, type BreakerState, type BreakerStats, type BreakerReconfiguration } from './breaker.js';
+export { createBreaker, CircuitBreaker, type Breaker, type BreakerState, type BreakerStats, type BreakerReconfiguration, type CallOptions } from './breaker.js';
 export { breakerChild, type BreakerChildSpec } from './breaker-child.js';
 export { breakerMachine, type BreakerContext, type BreakerEvent, type BreakerMachineInput } from './breaker-machine.js';
 export { BreakerOpenError, BreakerTimeoutError, isBreakerOpenError, isBreakerTimeoutError } from './errors.js';

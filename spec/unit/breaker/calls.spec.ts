@@ -133,3 +133,25 @@ describe('options', () => {
     expect(() => createBreaker({ name: 'x', failureRate: { threshold: 1, minimumCalls: 1, windowMs: 10 } })).not.toThrow();
   });
 });
+
+describe('neutral errors (per call)', () => {
+  it('propagate but count neither as failure nor success', async () => {
+    const { breaker } = testBreaker({ tolerance: { failures: 0, windowMs: 1000 } });
+    const local = new Error('pool full');
+    const neutral = (error: unknown) => error === local;
+    await expect(breaker.call(() => Promise.reject(local), { neutral })).rejects.toBe(local);
+    expect(breaker.state()).toBe('closed');
+    expect(breaker.stats()).toMatchObject({ successes: 0, failures: 0 });
+  });
+
+  it('free a probe slot without closing or reopening the breaker', async () => {
+    const { breaker, clock } = testBreaker({ tolerance: { failures: 0, windowMs: 1000 }, resetMs: 10, halfOpenProbes: 1 });
+    await outcome(breaker.call(fail));
+    clock.advance(10);
+    const local = new Error('pool full');
+    await expect(breaker.call(() => Promise.reject(local), { neutral: (error) => error === local })).rejects.toBe(local);
+    expect(breaker.state()).toBe('half_open');
+    expect(await breaker.call(succeed)).toBe('ok');
+    expect(breaker.state()).toBe('closed');
+  });
+});
