@@ -1,12 +1,14 @@
 import type { ChildSpec, StartContext } from '../supervisor/index.js';
 import { resolvePoolOptions, type PoolOptions } from './options.js';
-import { ResourcePool, type Pool } from './resource-pool.js';
+import { ResourcePool, type Pool, type PoolReconfiguration } from './resource-pool.js';
 
 /** The child spec {@link poolChild} returns: its id is the pool's name. */
 export type PoolChildSpec<W> = ChildSpec & {
   id: string;
   /** The pool of the current run of the child; a restart creates a new pool. */
   readonly pool: Pool<W> | undefined;
+  /** Changes the options live (see `Pool.reconfigure`) and for every later restart; throws `ConfigError` and changes nothing on a bad patch. */
+  reconfigure(patch: PoolReconfiguration): void;
 };
 
 /**
@@ -23,8 +25,9 @@ export type PoolChildSpec<W> = ChildSpec & {
  * ```
  */
 export function poolChild<W>(options: PoolOptions<W> & Omit<ChildSpec, 'id' | 'start'>): PoolChildSpec<W> {
-  const { restart, shutdown, type, significant, ...poolOptions } = options;
-  resolvePoolOptions<W>(poolOptions);
+  const { restart, shutdown, type, significant, ...given } = options;
+  resolvePoolOptions<W>(given);
+  let poolOptions: PoolOptions<W> = given;
   let pool: ResourcePool<W> | undefined;
   return {
     id: poolOptions.name,
@@ -44,6 +47,12 @@ export function poolChild<W>(options: PoolOptions<W> & Omit<ChildSpec, 'id' | 's
     },
     get pool(): Pool<W> | undefined {
       return pool;
+    },
+    reconfigure(patch: PoolReconfiguration): void {
+      const next = { ...poolOptions, ...patch };
+      resolvePoolOptions<W>(next);
+      pool?.reconfigure(patch);
+      poolOptions = next;
     },
   };
 }

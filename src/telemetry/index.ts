@@ -2,3 +2,4 @@ export { Telemetry, createTelemetry, telemetry, reportSubscriberError } from './
 export type { TelemetryEvent, TelemetryOptions } from './telemetry.js';
 export { TelemetryEvents, type TelemetryEventName } from './events.js';
 export * from './metrics/index.js';
+export { bridgeToOpenTelemetry, type OpenTelemetryBridge, type OpenTelemetryBridgeOptions } from './opentelemetry.js';
