@@ -63,7 +63,8 @@ export type PoolReconfiguration = Partial<Pick<PoolOptions<unknown>, 'size' | 'm
 /** One worker as the pool keeps it. */
 interface WorkerRecord<W> {
   worker: W;
-  state: 'idle' | 'out' | 'dead';
+  /** `creating` until the factory's `create` has returned it. */
+  state: 'creating' | 'idle' | 'out' | 'dead';
   /** The lease it is out on, if any. */
   lease: PoolLease<W> | undefined;
 }
@@ -306,6 +307,12 @@ export class ResourcePool<W> implements Pool<W> {
    */
   workerDied(record: WorkerRecord<W>, reason: unknown, destroy: boolean): void {
     if (record.state === 'dead') return;
+    if (record.state === 'creating') {
+      // It died before its factory returned it (a connection that failed while opening): the
+      // creation fails, and nothing was counted for it yet.
+      record.state = 'dead';
+      return;
+    }
     const wasOut = record.state === 'out';
     if (wasOut) {
       this.checkedOut -= 1;
@@ -332,10 +339,15 @@ export class ResourcePool<W> implements Pool<W> {
   // ---------------------------------------------------------------- creating workers
 
   private createRecord(): WorkerRecord<W> | Promise<WorkerRecord<W>> {
-    const record: WorkerRecord<W> = { worker: undefined as W, state: 'out', lease: undefined };
+    const record: WorkerRecord<W> = { worker: undefined as W, state: 'creating', lease: undefined };
     const context: WorkerContext = { exit: (reason?: unknown) => this.workerDied(record, reason ?? 'exit', true) };
     const adopt = (worker: W): WorkerRecord<W> => {
       record.worker = worker;
+      if (record.state === 'dead') {
+        this.destroyWorker(worker);
+        throw new Error(`pool '${this.name}': the worker exited while it was being created`);
+      }
+      record.state = 'out';
       this.all.add(record);
       return record;
     };

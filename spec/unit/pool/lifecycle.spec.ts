@@ -56,6 +56,44 @@ describe('factory failures', () => {
   });
 });
 
+describe('a worker that exits while being created', () => {
+  it('fails the creation and leaves the counters untouched', async () => {
+    const pool = await createPool<object>({
+      name: 'flaky-connect',
+      size: 0,
+      maxOverflow: 1,
+      worker: {
+        create: async (context) => {
+          context.exit(new Error('connection refused'));
+          throw new Error('connect failed');
+        },
+      },
+    });
+    await expect(pool.checkout()).rejects.toThrow('connect failed');
+    expect(pool.status()).toEqual({ state: 'overflow', idle: 0, overflow: 0, checkedOut: 0, waiting: 0 });
+  });
+
+  it('is destroyed when its factory returns it anyway', async () => {
+    const destroyed: object[] = [];
+    const pool = await createPool<object>({
+      name: 'exits-then-returns',
+      size: 0,
+      maxOverflow: 1,
+      worker: {
+        create: (context) => {
+          const worker = {};
+          context.exit('gone');
+          return worker;
+        },
+        destroy: (worker) => void destroyed.push(worker),
+      },
+    });
+    await expect(pool.checkout()).rejects.toThrow('exited while it was being created');
+    expect(destroyed).toHaveLength(1);
+    expect(pool.status()).toMatchObject({ overflow: 0, checkedOut: 0 });
+  });
+});
+
 describe('async factory', () => {
   it('serves a waiter with a replacement created asynchronously', async () => {
     const factory = new TestFactory();
