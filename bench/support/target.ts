@@ -28,11 +28,36 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export async function loadOverseer(): Promise<{ overseer: Overseer; description: string }> {
   const build = process.env[BUILD_ENV];
   if (build) {
-    const overseer = (await import(pathToFileURL(join(build, 'index.js')).href)) as Overseer;
+    const overseer = (await import(pathToFileURL(buildEntry(build)).href)) as Overseer;
     return { overseer, description: `tsc build of src/ (${relative(repoRoot, build)})` };
   }
   const overseer = await import('../../src/index.js');
   return { overseer, description: 'src/ through tsx (esbuild keepNames: a __name() call per closure; slower than the tsc build)' };
+}
+
+/**
+ * The compiled package entry of a build: `index.js` when tsconfig.build.json has `rootDir: "src"`,
+ * `src/index.js` when it has `rootDir: "."` (src/ and supervisors/ side by side).
+ */
+function buildEntry(dir: string): string {
+  const flat = join(dir, 'index.js');
+  return existsSync(flat) ? flat : join(dir, 'src', 'index.js');
+}
+
+/**
+ * The compiled counterpart of a repository module in the build this suite process was given
+ * (e.g. `'supervisors/backend.ts'` → `<build>/supervisors/backend.js`), or undefined when there is
+ * no build (`--source`, or tsc failed) or the build does not contain it (a `rootDir: "src"` build
+ * holds src/ only). A compiled module importing `../src/index.js` gets the same instance as
+ * {@link loadOverseer}.
+ */
+export function builtModule(repoPath: string): string | undefined {
+  const build = process.env[BUILD_ENV];
+  if (!build) return undefined;
+  const compiled = repoPath.replace(/\.(m?)ts$/, '.$1js');
+  const rootIsRepo = !existsSync(join(build, 'index.js'));
+  const path = rootIsRepo ? join(build, compiled) : compiled.startsWith('src/') ? join(build, compiled.slice('src/'.length)) : undefined;
+  return path !== undefined && existsSync(path) ? path : undefined;
 }
 
 export type Build = { ok: true; dir: string; dispose(): Promise<void> } | { ok: false; reason: string };
@@ -70,7 +95,7 @@ export async function buildOverseer(): Promise<Build> {
     child.on('close', (exit) => resolve({ code: exit, output }));
   });
   // tsc emits despite type errors; a build whose entry exists is usable, but say so.
-  if (!existsSync(join(dir, 'index.js'))) {
+  if (!existsSync(buildEntry(dir))) {
     await dispose();
     return { ok: false, reason: `tsc failed (exit ${code}): ${output.trim().split('\n').slice(0, 5).join(' | ')}` };
   }

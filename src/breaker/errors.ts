@@ -1,15 +1,4 @@
-import { OverseerError, hasCode } from '../core/index.js';
-
-/** Builds an error without capturing a stack: a refusal is an expected outcome, not a bug, and must stay cheap. */
-function withoutStack<T>(build: () => T): T {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return build();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
+import { OverseerError, hasCode, withoutStack } from '../core/index.js';
 
 /**
  * A breaker refused a call without running it: it is open, half-open with every probe slot taken,

@@ -41,6 +41,21 @@ export class ConfigError extends TypeError {
   }
 }
 
+/**
+ * Builds an error without capturing a stack trace: for expected outcomes (a refusal, a timeout
+ * of a waiting checkout) that callers handle by code, where capturing a stack would cost more
+ * than everything else the refusal does.
+ */
+export function withoutStack<T>(build: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** True when `error` is a {@link ConfigError}, even one from another copy of the package. */
 export function isConfigError(error: unknown): error is ConfigError {
   return hasCode(error, 'ERR_CONFIG');

@@ -1,2 +1,2 @@
-export { OverseerError, ConfigError, isConfigError, hasCode, describeValue } from './errors.js';
+export { OverseerError, ConfigError, isConfigError, hasCode, describeValue, withoutStack } from './errors.js';
 export * as validate from './validate.js';

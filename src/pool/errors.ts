@@ -1,17 +1,22 @@
-import { OverseerError, hasCode } from '../core/index.js';
+import { OverseerError, hasCode, withoutStack } from '../core/index.js';
 
-/** A non-blocking checkout found no free worker and no room to overflow. */
+/** A non-blocking checkout found no free worker and no room to overflow. Carries no stack trace when the pool raises it. */
 export class PoolFullError extends OverseerError {
   readonly code = 'ERR_POOL_FULL' as const;
   readonly pool: string;
 
-  constructor(pool: string) {
-    super(`pool '${pool}' is full: no idle worker and no overflow left`);
+  constructor(pool: string, message = `pool '${pool}' is full: no idle worker and no overflow left`) {
+    super(message);
     this.pool = pool;
+  }
+
+  /** Creates the error without a stack trace: a full pool is an expected outcome. */
+  static refuse(pool: string): PoolFullError {
+    return withoutStack(() => new PoolFullError(pool));
   }
 }
 
-/** A blocking checkout waited `timeoutMs` without getting a worker. */
+/** A blocking checkout waited `timeoutMs` without getting a worker. Carries no stack trace when the pool raises it. */
 export class PoolTimeoutError extends OverseerError {
   readonly code = 'ERR_POOL_TIMEOUT' as const;
   readonly pool: string;
@@ -21,6 +26,11 @@ export class PoolTimeoutError extends OverseerError {
     super(`pool '${pool}': checkout timed out after ${timeoutMs} ms`);
     this.pool = pool;
     this.timeoutMs = timeoutMs;
+  }
+
+  /** Creates the error without a stack trace: a timed-out wait is an expected outcome. */
+  static refuse(pool: string, timeoutMs: number): PoolTimeoutError {
+    return withoutStack(() => new PoolTimeoutError(pool, timeoutMs));
   }
 }
 

@@ -43,9 +43,24 @@ export class IdleWorkers<T extends { state: string }> {
     return undefined;
   }
 
-  /** A worker in the deque stopped being idle (it died); it will be skipped. */
+  /** A worker in the deque stopped being idle (it died); it will be skipped, or compacted away. */
   forget(): void {
     this.live -= 1;
+    // Under lifo a dead worker below the working set would never come up: compact when the dead
+    // outnumber the live, so the deque stays O(live) and dead workers are not kept reachable.
+    if (this.length - this.live > Math.max(16, this.live)) this.compact();
+  }
+
+  private compact(): void {
+    const kept: Array<T | undefined> = new Array(Math.max(8, this.live * 2));
+    let count = 0;
+    for (let index = 0; index < this.length; index += 1) {
+      const item = this.items[(this.head + index) % this.items.length];
+      if (item && item.state === 'idle') kept[count++] = item;
+    }
+    this.items = kept;
+    this.head = 0;
+    this.length = count;
   }
 
   /** Removes and returns every live idle worker. */

@@ -12,3 +12,31 @@ export {
   isPoolAbortedError,
 } from './errors.js';
 export type { PoolSnapshot } from './pool-actor.js';
+export {
+  createThreadPool,
+  threadPoolChild,
+  type ThreadPool,
+  type ThreadPoolStatus,
+  type ThreadRunOptions,
+  type ThreadPoolChildSpec,
+} from './thread-pool.js';
+export type { ThreadPoolOptions } from './thread-options.js';
+export type { ThreadTaskHandler, CpuTask, CpuResult, EchoTask, CrashTask, CrashResult } from './thread-protocol.js';
+export {
+  WorkerCrashedError,
+  TaskAbortedError,
+  isWorkerCrashedError,
+  isTaskAbortedError,
+  type ThreadCrashReason,
+  type ThreadCrash,
+} from './thread-errors.js';
+export {
+  httpWorkerFactory,
+  createHttpPool,
+  type HttpWorkerOptions,
+  type HttpPoolOptions,
+  type HttpPool,
+  type HttpRequestOptions,
+  type HttpResponse,
+} from './http-pool.js';
+export { HttpTimeoutError, isHttpTimeoutError, type HttpTimeoutPhase } from './http-errors.js';

@@ -30,7 +30,7 @@ export interface PoolOptions<W> {
   strategy?: 'lifo' | 'fifo';
   /** Creates and destroys workers. Required. */
   worker: WorkerFactory<W>;
-  /** How long a blocking checkout waits by default, in ms. Default 5000. */
+  /** How long a blocking checkout waits by default, in ms; `Infinity` waits for ever. Default 5000. */
   checkoutTimeoutMs?: number;
   /** First delay before retrying a base worker whose creation failed; doubles up to 30 s. Default 100. */
   retryBackoffMs?: number;
@@ -53,6 +53,15 @@ export interface ResolvedPoolOptions<W> {
   readonly telemetry: Telemetry;
 }
 
+/** A timeout option: a number >= 0, or `Infinity` to wait for ever. */
+function timeoutOption(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new ConfigError(option, value, 'a number >= 0 (Infinity to wait for ever)');
+  }
+  return value;
+}
+
 /** Validates pool options; throws {@link ConfigError} naming the first bad option. */
 export function resolvePoolOptions<W>(options: unknown): ResolvedPoolOptions<W> {
   const fields = record('options', options);
@@ -70,7 +79,7 @@ export function resolvePoolOptions<W>(options: unknown): ResolvedPoolOptions<W> 
     maxOverflow: integer('maxOverflow', fields.maxOverflow, 10, 0),
     strategy: oneOf('strategy', fields.strategy, ['lifo', 'fifo'] as const, 'lifo'),
     worker,
-    checkoutTimeoutMs: finiteNumber('checkoutTimeoutMs', fields.checkoutTimeoutMs, 5000, 0),
+    checkoutTimeoutMs: timeoutOption('checkoutTimeoutMs', fields.checkoutTimeoutMs, 5000),
     retryBackoffMs: finiteNumber('retryBackoffMs', fields.retryBackoffMs, 100, 1),
     clock: (fields.clock as Clock | undefined) ?? systemClock,
     telemetry: (fields.telemetry as Telemetry | undefined) ?? sharedTelemetry,

@@ -111,6 +111,17 @@ class PoolLease<W> implements Lease<W> {
   }
 }
 
+/** The longest delay Node's timers take; longer ones would fire after 1 ms. */
+const maxTimerMs = 2 ** 31 - 1;
+
+/** A checkout's timeout: a number >= 0, `Infinity` for none; anything else is a RangeError. */
+function checkoutTimeout(value: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new RangeError(`checkout timeoutMs must be a number >= 0 (Infinity for none), got ${String(value)}`);
+  }
+  return value;
+}
+
 /** The longest a failing base worker waits before its creation is tried again. */
 const maxRetryBackoffMs = 30_000;
 
@@ -133,7 +144,7 @@ export class ResourcePool<W> implements Pool<W> {
   private readonly all = new Set<WorkerRecord<W>>();
   private overflow = 0;
   private checkedOut = 0;
-  /** Base workers being (re)created. */
+  /** Base workers whose creation is in flight (a checkout waits for them rather than overflowing). */
   private pendingBase = 0;
   private retryDelay: number;
   private phase: 'running' | 'draining' | 'stopped' = 'running';
@@ -185,9 +196,13 @@ export class ResourcePool<W> implements Pool<W> {
     }
     if (options?.block === false) {
       this.emitCheckout('full', startedAt);
-      return Promise.reject(new PoolFullError(this.name));
+      return Promise.reject(PoolFullError.refuse(this.name));
     }
-    return this.wait(options, startedAt);
+    try {
+      return this.wait(options, startedAt);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private createOverflowWorker(startedAt: number): Promise<Lease<W>> {
@@ -220,7 +235,7 @@ export class ResourcePool<W> implements Pool<W> {
       this.emitCheckout('aborted', startedAt);
       return Promise.reject(new PoolAbortedError(this.name, signal.reason));
     }
-    const timeoutMs = options?.timeoutMs ?? this.options.checkoutTimeoutMs;
+    const timeoutMs = checkoutTimeout(options?.timeoutMs ?? this.options.checkoutTimeoutMs);
     return new Promise<Lease<W>>((resolve, reject) => {
       const waiter: Waiter<W> = {
         previous: undefined,
@@ -233,10 +248,19 @@ export class ResourcePool<W> implements Pool<W> {
         onAbort: undefined,
         startedAt,
       };
-      waiter.timer = this.clock.setTimeout(() => {
-        waiter.timer = undefined;
-        this.withdraw(waiter, 'timeout', new PoolTimeoutError(this.name, timeoutMs));
-      }, timeoutMs);
+      if (timeoutMs !== Number.POSITIVE_INFINITY) {
+        // Node's timers take at most ~24.8 days; a longer wait re-arms until its deadline.
+        const deadline = startedAt + timeoutMs;
+        const arm = (delay: number): void => {
+          waiter.timer = this.clock.setTimeout(() => {
+            waiter.timer = undefined;
+            const left = deadline - this.clock.now();
+            if (left > 0) arm(left);
+            else this.withdraw(waiter, 'timeout', PoolTimeoutError.refuse(this.name, timeoutMs));
+          }, Math.min(delay, maxTimerMs));
+        };
+        arm(timeoutMs);
+      }
       if (signal) {
         waiter.onAbort = () => this.withdraw(waiter, 'aborted', new PoolAbortedError(this.name, signal.reason));
         signal.addEventListener('abort', waiter.onAbort, { once: true });
@@ -314,6 +338,7 @@ export class ResourcePool<W> implements Pool<W> {
       return;
     }
     const wasOut = record.state === 'out';
+    record.state = 'dead';
     if (wasOut) {
       this.checkedOut -= 1;
       if (record.lease) record.lease.done = true;
@@ -321,7 +346,6 @@ export class ResourcePool<W> implements Pool<W> {
     } else {
       this.idle.forget();
     }
-    record.state = 'dead';
     this.all.delete(record);
     if (destroy) this.destroyWorker(record.worker);
     this.telemetry.emit(TelemetryEvents.poolWorkerExit, undefined, { pool: this.name, reason });
@@ -385,12 +409,11 @@ export class ResourcePool<W> implements Pool<W> {
     return undefined;
   }
 
+  /** Tries a failed base worker again after the backoff. Meanwhile overflow workers may be created, as poolboy would. */
   private scheduleRetry(): void {
     const delay = this.retryDelay;
     this.retryDelay = Math.min(maxRetryBackoffMs, this.retryDelay * 2);
-    this.pendingBase += 1;
     this.clock.setTimeout(() => {
-      this.pendingBase -= 1;
       if (this.phase === 'running') void this.createBaseWorker();
     }, delay);
   }
@@ -436,7 +459,7 @@ export class ResourcePool<W> implements Pool<W> {
   }
 
   private reportDestroyError(error: unknown): void {
-    this.telemetry.emit(TelemetryEvents.poolWorkerExit, undefined, { pool: this.name, reason: 'destroy_failed', error });
+    this.telemetry.emit(TelemetryEvents.poolWorkerDestroyFailed, undefined, { pool: this.name, error });
   }
 
   reconfigure(patch: PoolReconfiguration): void {

@@ -11,8 +11,10 @@ export const TelemetryEvents = Object.freeze({
   breakerCall: 'breaker.call',
   breakerState: 'breaker.state',
   limiterHit: 'limiter.hit',
+  limiterUnavailable: 'limiter.unavailable',
   poolCheckout: 'pool.checkout',
   poolWorkerExit: 'pool.worker.exit',
+  poolWorkerDestroyFailed: 'pool.worker.destroy_failed',
 } as const);
 
 /** Any event name from {@link TelemetryEvents}. */

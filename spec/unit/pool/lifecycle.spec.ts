@@ -196,3 +196,38 @@ describe('options', () => {
     });
   }
 });
+
+describe('long-lived pools', () => {
+  it('keeps no dead idle workers around under lifo', async () => {
+    const { pool, factory } = await testPool({ size: 4, maxOverflow: 0, strategy: 'lifo' });
+    for (let round = 0; round < 1000; round += 1) {
+      const leases = [await pool.checkout(), await pool.checkout()];
+      for (const lease of leases) lease.release();
+      const idle = await pool.checkout();
+      idle.release();
+      factory.destroyed.length = 0;
+      // The worker at the bottom of the lifo stack dies while idle.
+      const all = [await pool.checkout(), await pool.checkout(), await pool.checkout(), await pool.checkout()];
+      const bottom = all[3]!.worker;
+      for (const lease of all.reverse()) lease.release();
+      bottom.die('idle connection closed');
+    }
+    const deque = (pool as unknown as { idle: { length: number; count: number } }).idle;
+    expect(deque.count).toBe(4);
+    expect(deque.length).toBeLessThanOrEqual(4 + 16);
+    expect(pool.status()).toMatchObject({ idle: 4, checkedOut: 0 });
+  });
+
+  it('waits for ever with timeoutMs Infinity and never fires a too-long timer early', async () => {
+    const { pool, clock } = await testPool({ size: 1, maxOverflow: 0, checkoutTimeoutMs: Number.POSITIVE_INFINITY });
+    const held = await pool.checkout();
+    const forever = pool.checkout();
+    const long = pool.checkout({ timeoutMs: 2 ** 40 });
+    clock.advance(2 ** 31);
+    expect(await settledYet(forever)).toBe(false);
+    expect(await settledYet(long)).toBe(false);
+    held.release();
+    await forever;
+    await expect(pool.checkout({ timeoutMs: -1 })).rejects.toBeInstanceOf(RangeError);
+  });
+});

@@ -1,0 +1,159 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { Clock } from '../clock/index.js';
+import { systemClock } from '../clock/index.js';
+import { ConfigError } from '../core/index.js';
+import { finiteNumber, integer, nonEmptyString, record } from '../core/validate.js';
+import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
+
+/** Options of {@link createThreadPool}. */
+export interface ThreadPoolOptions {
+  /** Names the pool in errors and telemetry. Required. */
+  name: string;
+  /**
+   * The worker entry piscina loads in each thread: a path (absolute, or relative to the current
+   * directory) or a `file:` URL of a JavaScript module whose default export handles a task (see
+   * `thread-protocol.ts`). It must exist. Required.
+   */
+  filename: string | URL;
+  /** Threads kept running even when idle; a crashed one is replaced. Default half the CPUs (at least 1). */
+  minThreads?: number;
+  /** The most threads at once. Default 1.5 × the CPUs (at least `minThreads`). */
+  maxThreads?: number;
+  /**
+   * Tasks that may wait for a thread; one more is refused with `PoolFullError`. A number,
+   * `'auto'` (maxThreads²) or `Infinity`. Default `Infinity`.
+   */
+  maxQueue?: number | 'auto';
+  /** How long a thread above `minThreads` may stay idle before it is ended, in ms; `Infinity` never ends it. Default 10000 (piscina's is 0). */
+  idleTimeoutMs?: number;
+  /** Heap and stack limits of each thread; a thread that exceeds its heap crashes (`reason: 'out_of_memory'`). Default Node's. */
+  resourceLimits?: ResourceLimits;
+  /**
+   * Node options of each thread. Default `[]`: threads do not inherit the parent's `execArgv`
+   * (Node's default), so a service run under tsx or vitest does not load a TypeScript loader in
+   * every thread. Pass `process.execArgv` to inherit.
+   */
+  execArgv?: string[];
+  /** `process.argv` additions of each thread. Default none. */
+  argv?: string[];
+  /** `process.env` of each thread. Default a copy of the parent's. */
+  env?: Record<string, string>;
+  /** `workerData` of each thread (cloned). Default none. */
+  workerData?: unknown;
+  /** Default `systemClock`; measures thread lifetimes. piscina's own timers (idle timeout) are real time. */
+  clock?: Clock;
+  /** Default the shared `telemetry`. */
+  telemetry?: Telemetry;
+}
+
+/** Thread pool options after validation and defaults, frozen. */
+export interface ResolvedThreadPoolOptions {
+  readonly name: string;
+  /** An absolute file path. */
+  readonly filename: string;
+  readonly minThreads: number;
+  readonly maxThreads: number;
+  readonly maxQueue: number | 'auto';
+  readonly idleTimeoutMs: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly execArgv: readonly string[];
+  readonly argv: readonly string[] | undefined;
+  readonly env: Readonly<Record<string, string>> | undefined;
+  readonly workerData: unknown;
+  readonly clock: Clock;
+  readonly telemetry: Telemetry;
+}
+
+const resourceLimitFields = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+function workerFilename(value: unknown): string {
+  let path: string | undefined;
+  try {
+    if (value instanceof URL) path = fileURLToPath(value);
+    else if (typeof value === 'string' && value.startsWith('file:')) path = fileURLToPath(value);
+    else if (typeof value === 'string' && value.length > 0) path = resolvePath(value);
+  } catch {
+    path = undefined;
+  }
+  if (path === undefined || !existsSync(path)) {
+    throw new ConfigError('filename', value, 'the path or file URL of an existing worker module');
+  }
+  return path;
+}
+
+function strings(option: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new ConfigError(option, value, 'an array of strings');
+  }
+  return [...(value as string[])];
+}
+
+function resourceLimits(value: unknown): ResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  const fields = record('resourceLimits', value);
+  const limits: ResourceLimits = {};
+  for (const key of Object.keys(fields)) {
+    if (!(resourceLimitFields as readonly string[]).includes(key)) {
+      throw new ConfigError(`resourceLimits.${key}`, fields[key], `one of the fields ${resourceLimitFields.join(', ')}`);
+    }
+  }
+  for (const key of resourceLimitFields) {
+    const limit = fields[key];
+    if (limit === undefined) continue;
+    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) {
+      throw new ConfigError(`resourceLimits.${key}`, limit, 'a finite number > 0');
+    }
+    limits[key] = limit;
+  }
+  return Object.freeze(limits);
+}
+
+/** The longest delay Node's timers keep; a longer one fires after 1 ms. */
+const maxTimerMs = 2_147_483_647;
+
+function idleTimeout(value: unknown): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  const ms = finiteNumber('idleTimeoutMs', value, 10_000, 0);
+  if (ms > maxTimerMs) throw new ConfigError('idleTimeoutMs', value, `a number of ms <= ${maxTimerMs}, or Infinity`);
+  return ms;
+}
+
+/** Validates thread pool options; throws {@link ConfigError} naming the first bad option. */
+export function resolveThreadPoolOptions(options: unknown): ResolvedThreadPoolOptions {
+  const fields = record('options', options);
+  const name = nonEmptyString('name', fields.name);
+  const filename = workerFilename(fields.filename);
+  const cpus = availableParallelism();
+  const minThreads = integer('minThreads', fields.minThreads, Math.max(1, Math.floor(cpus / 2)), 0);
+  const maxThreads = integer('maxThreads', fields.maxThreads, Math.max(minThreads, 1, Math.ceil(cpus * 1.5)), 1);
+  if (maxThreads < minThreads) throw new ConfigError('maxThreads', maxThreads, `an integer >= minThreads (${minThreads})`);
+  let maxQueue: number | 'auto' = Number.POSITIVE_INFINITY;
+  if (fields.maxQueue === 'auto') maxQueue = 'auto';
+  else if (fields.maxQueue !== Number.POSITIVE_INFINITY) maxQueue = integer('maxQueue', fields.maxQueue, maxQueue, 0);
+  const env = fields.env === undefined ? undefined : record('env', fields.env);
+  if (env !== undefined) {
+    for (const [key, value] of Object.entries(env)) {
+      if (typeof value !== 'string') throw new ConfigError(`env.${key}`, value, 'a string');
+    }
+  }
+  return Object.freeze({
+    name,
+    filename,
+    minThreads,
+    maxThreads,
+    maxQueue,
+    idleTimeoutMs: idleTimeout(fields.idleTimeoutMs),
+    resourceLimits: resourceLimits(fields.resourceLimits),
+    execArgv: Object.freeze(strings('execArgv', fields.execArgv) ?? []),
+    argv: strings('argv', fields.argv),
+    env: env === undefined ? undefined : Object.freeze({ ...(env as Record<string, string>) }),
+    workerData: fields.workerData,
+    clock: (fields.clock as Clock | undefined) ?? systemClock,
+    telemetry: (fields.telemetry as Telemetry | undefined) ?? sharedTelemetry,
+  });
+}

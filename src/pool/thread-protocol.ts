@@ -1,0 +1,68 @@
+/**
+ * The thread boundary: the one typed description of what crosses between a thread pool (src/)
+ * and the worker entry files it runs (workers/).
+ *
+ * It holds types only, on purpose. A worker entry is a plain `.mjs` module that piscina loads in a
+ * fresh thread, where no TypeScript loader runs (vitest's transform does not reach worker
+ * threads, and registering tsx in every thread costs ~100 ms and an esbuild process per thread).
+ * So a worker entry imports nothing from the library at run time; it names these types in JSDoc
+ * (`// @ts-check`), and spec/unit/pool/thread-pool-workers.spec.ts type-checks the entries
+ * against them.
+ *
+ * The rules of the boundary, as piscina defines it:
+ * - A task is copied into the thread with the structured clone algorithm (functions, class
+ *   instances and symbols do not cross); `run(task, { transferList })` moves buffers instead.
+ * - The entry's default export is called with each task; what it returns (or resolves to) is
+ *   cloned back as the result.
+ * - An error it throws (or rejects with) is cloned back and rejects the task: `name` (for the
+ *   built-in error classes), `message`, `stack` and `cause` cross; other properties such as
+ *   `code` do not. Throw a plain object (`{ code, message }`) to keep more.
+ * - Anything that kills the thread instead (an uncaught exception outside the task's promise,
+ *   `process.exit`, running out of `resourceLimits` memory) rejects the thread's task with
+ *   `WorkerCrashedError`; the pool replaces the thread.
+ */
+
+/** The default export of a worker entry: called with each task, returns (or resolves to) its result. */
+export type ThreadTaskHandler<Task, Result> = (task: Task) => Result | Promise<Result>;
+
+// ------------------------------------------------------------------ workers/cpu.mjs
+
+/** A task of `workers/cpu.mjs`: real CPU work. */
+export type CpuTask =
+  /** The `n`-th Fibonacci number, computed the slow recursive way (fib(30) ≈ 10 ms). */
+  | { kind: 'fib'; n: number }
+  /** `rounds` chained SHA-256 digests of `data`, as hex. */
+  | { kind: 'sha256'; data: string; rounds: number };
+
+/** The result of a {@link CpuTask}: a number for `fib`, a hex digest for `sha256`. */
+export type CpuResult = number | string;
+
+// ------------------------------------------------------------------ workers/echo.mjs
+
+/** `workers/echo.mjs` returns its task unchanged: the thread round trip and nothing else. */
+export type EchoTask = unknown;
+
+// ------------------------------------------------------------------ workers/crash.mjs
+
+/**
+ * A task of `workers/crash.mjs`: each kind ends its task, or its thread, in one of the ways a
+ * thread can end. Specs and the chaos spec mix them on one pool.
+ */
+export type CrashTask =
+  /** Returns `value`. */
+  | { kind: 'value'; value: number }
+  /** Resolves with `value` after `ms` (a timer inside the thread). */
+  | { kind: 'sleep'; ms: number; value: number }
+  /** Keeps the thread's CPU busy for `ms` without yielding, then returns `value`. */
+  | { kind: 'spin'; ms: number; value: number }
+  /** Throws an ordinary `Error(message)`: the task rejects, the thread lives on. */
+  | { kind: 'throw'; message: string }
+  /** Calls `process.exit(code)` in the thread. */
+  | { kind: 'exit'; code: number }
+  /** Throws `Error(message)` from a timer, outside the task's promise (which never settles): an uncaught exception. */
+  | { kind: 'uncaught'; message: string }
+  /** Allocates until the thread runs out of its `resourceLimits` heap. */
+  | { kind: 'out_of_memory' };
+
+/** The result of a {@link CrashTask} that completes. */
+export type CrashResult = number;
