@@ -9,3 +9,4 @@ export * from './telemetry/index.js';
 export * from './supervisor/index.js';
 export * from './breaker/index.js';
 export * from './pool/index.js';
+export * from './limiter/index.js';

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRateLimiter, createRedisRateLimiter, createTestClock } from '../../src/index.js';
+import { ALGORITHMS } from '../support/limiter.js';
+import { connectRedis, deleteKeys, randomPrefix, redisAvailable } from '../support/limiter-redis.js';
+import { scenarios } from './limiter-model.js';
+
+const RUNS = Number(process.env.LIMITER_PROPERTY_RUNS ?? 120);
+
+/**
+ * The same random sequences of (key, cost, time advance) against the embedded limiter and the
+ * Redis limiter (the Redis of REDIS_URL, the test clock's time passed to the scripts), side by
+ * side: every decision identical, to the last bit of retryAfterMs. Times and windows include
+ * fractional and large values, so the Lua and JavaScript arithmetic must round alike.
+ */
+describe.runIf(redisAvailable)('memory and Redis decide alike', () => {
+  let redis: Redis;
+  const prefix = randomPrefix('twin');
+  let run = 0;
+  beforeAll(() => {
+    redis = connectRedis();
+  });
+  afterAll(async () => {
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  });
+
+  it.each(ALGORITHMS)('%s: identical decisions for the same hits at the same times', async (algorithm) => {
+    await fc.assert(
+      fc.asyncProperty(scenarios({ minWindowMs: 1000, maxSteps: 30 }), async (scenario) => {
+        const clock = createTestClock(scenario.start);
+        const options = { name: `run${(run += 1)}`, algorithm, limit: scenario.limit, windowMs: scenario.windowMs, clock };
+        const memory = createRateLimiter(options);
+        const shared = createRedisRateLimiter({ ...options, redis, prefix });
+        try {
+          for (const { key, cost, advance } of scenario.steps) {
+            clock.advance(advance);
+            const expected = memory.hitSync(`k${key}`, cost);
+            expect(await shared.hit(`k${key}`, cost), `at ${clock.now()}`).toEqual(expected);
+          }
+        } finally {
+          memory.stop();
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('sliding_window with logs longer than the 16 entries the script reads at a time', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarios({ minWindowMs: 1000, minSteps: 40, maxSteps: 120, maxLimit: 60 }), async (scenario) => {
+        const clock = createTestClock(scenario.start);
+        const options = { name: `long${(run += 1)}`, algorithm: 'sliding_window' as const, limit: scenario.limit + 20, windowMs: scenario.windowMs * 4, clock };
+        const memory = createRateLimiter(options);
+        const shared = createRedisRateLimiter({ ...options, redis, prefix });
+        try {
+          for (const { key, cost, advance } of scenario.steps) {
+            clock.advance(advance / 4);
+            const expected = memory.hitSync(`k${key % 2}`, cost);
+            expect(await shared.hit(`k${key % 2}`, cost), `at ${clock.now()}`).toEqual(expected);
+          }
+        } finally {
+          memory.stop();
+        }
+      }),
+      { numRuns: Math.ceil(RUNS / 3) },
+    );
+  });
+});

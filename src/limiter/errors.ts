@@ -1,0 +1,31 @@
+import { OverseerError, hasCode } from '../core/index.js';
+
+/**
+ * A limiter could not decide: its store (Redis) failed or did not answer within `timeoutMs`, and
+ * no `insurance` limiter was configured to answer instead. Whether to let the request through
+ * (fail open) or refuse it (fail closed) is the caller's policy.
+ *
+ * @example
+ * ```ts
+ * try { decision = await limiter.hit(ip); }
+ * catch (error) { if (isLimiterUnavailableError(error)) decision = { allowed: true, count: 0, remaining: 0 }; else throw error; }
+ * ```
+ */
+export class LimiterUnavailableError extends OverseerError {
+  readonly code = 'ERR_LIMITER_UNAVAILABLE' as const;
+  /** The limiter's name. */
+  readonly limiter: string;
+  /** `'timeout'`: no answer within `timeoutMs`; `'error'`: the store answered with an error (see `cause`). */
+  readonly reason: 'timeout' | 'error';
+
+  constructor(limiter: string, reason: 'timeout' | 'error', detail: string, cause?: unknown) {
+    super(`limiter '${limiter}' is unavailable: ${detail}`, cause === undefined ? undefined : { cause });
+    this.limiter = limiter;
+    this.reason = reason;
+  }
+}
+
+/** True when `error` is a {@link LimiterUnavailableError}, even from another copy of the package. */
+export function isLimiterUnavailableError(error: unknown): error is LimiterUnavailableError {
+  return hasCode(error, 'ERR_LIMITER_UNAVAILABLE');
+}

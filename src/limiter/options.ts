@@ -1,0 +1,141 @@
+import type { Clock } from '../clock/index.js';
+import { systemClock } from '../clock/index.js';
+import { ConfigError } from '../core/index.js';
+import { boolean, finiteNumber, integer, nonEmptyString, oneOf, record } from '../core/validate.js';
+import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
+
+/** The four algorithms; see `src/limiter/algorithms/`. */
+export type Algorithm = 'fixed_window' | 'sliding_window' | 'token_bucket' | 'leaky_bucket';
+
+/** Every algorithm, in the order the docs list them. */
+export const algorithms: readonly Algorithm[] = Object.freeze(['fixed_window', 'sliding_window', 'token_bucket', 'leaky_bucket']);
+
+/** Options shared by every limiter. */
+export interface LimiterOptions {
+  /** Names the limiter in telemetry and errors; the Redis backend also keys its data by it. Required. */
+  name: string;
+  /** Default `'fixed_window'`. */
+  algorithm?: Algorithm;
+  /** Units admitted per window; for the buckets, their capacity. A positive integer. Required. */
+  limit: number;
+  /** The window's length in ms; for the buckets, the time to refill (leak) `limit` units. Required, > 0. */
+  windowMs: number;
+  /** Default `systemClock` (the Redis backend's default is Redis's own clock; see `createRedisRateLimiter`). */
+  clock?: Clock;
+  /** Default the shared `telemetry`. */
+  telemetry?: Telemetry;
+  /** Put the raw key in `limiter.hit` events' metadata. Keys can be personal data. Default false. */
+  telemetryKeys?: boolean;
+}
+
+/** Options of the embedded limiter, {@link createRateLimiter}. */
+export interface MemoryLimiterOptions extends LimiterOptions {
+  /**
+   * How often the sweeper starts a pass over the keys to drop those equivalent to a fresh key
+   * (not used by the fixed window, which drops each window's counts whole when it ends).
+   * Default `windowMs`, within [1000, 60000].
+   */
+  sweepIntervalMs?: number;
+}
+
+/** Options after validation and defaults, frozen. */
+export interface ResolvedLimiterOptions {
+  readonly name: string;
+  readonly algorithm: Algorithm;
+  readonly limit: number;
+  readonly windowMs: number;
+  /** The clock the options gave, if any. */
+  readonly clock: Clock | undefined;
+  readonly telemetry: Telemetry;
+  readonly telemetryKeys: boolean;
+}
+
+/** Resolved options of the embedded limiter. */
+export interface ResolvedMemoryLimiterOptions extends ResolvedLimiterOptions {
+  readonly clock: Clock;
+  readonly sweepIntervalMs: number;
+  /** Whether `sweepIntervalMs` was given (else it follows `windowMs`). */
+  readonly sweepIntervalGiven: boolean;
+}
+
+/** Validates the options every limiter shares; throws {@link ConfigError} naming the first bad one. */
+export function resolveLimiterOptions(options: unknown): ResolvedLimiterOptions {
+  const fields = record('options', options);
+  const name = nonEmptyString('name', fields.name);
+  const algorithm = oneOf('algorithm', fields.algorithm, algorithms, 'fixed_window');
+  if (fields.limit === undefined) throw new ConfigError('limit', fields.limit, 'an integer >= 1');
+  const limit = integer('limit', fields.limit, 0, 1);
+  const windowMs = positive('windowMs', fields.windowMs);
+  const clock = fields.clock;
+  if (clock !== undefined && !isClock(clock)) throw new ConfigError('clock', clock, 'a Clock (now, setTimeout, clearTimeout)');
+  const telemetry = fields.telemetry;
+  if (telemetry !== undefined && (typeof telemetry !== 'object' || telemetry === null || typeof (telemetry as Telemetry).emit !== 'function')) {
+    throw new ConfigError('telemetry', telemetry, 'a Telemetry');
+  }
+  return Object.freeze({
+    name,
+    algorithm,
+    limit,
+    windowMs,
+    clock: clock as Clock | undefined,
+    telemetry: (telemetry as Telemetry | undefined) ?? sharedTelemetry,
+    telemetryKeys: boolean('telemetryKeys', fields.telemetryKeys, false),
+  });
+}
+
+/** Validates the embedded limiter's options. */
+export function resolveMemoryLimiterOptions(options: unknown): ResolvedMemoryLimiterOptions {
+  const shared = resolveLimiterOptions(options);
+  const fields = options as Record<string, unknown>;
+  const sweepIntervalGiven = fields.sweepIntervalMs !== undefined;
+  const sweepIntervalMs = sweepIntervalGiven ? positive('sweepIntervalMs', fields.sweepIntervalMs) : defaultSweepInterval(shared.windowMs);
+  return Object.freeze({ ...shared, clock: shared.clock ?? systemClock, sweepIntervalMs, sweepIntervalGiven });
+}
+
+/** The sweeper's default period: `windowMs`, within [1 s, 60 s]. */
+export function defaultSweepInterval(windowMs: number): number {
+  return Math.min(Math.max(windowMs, 1000), 60_000);
+}
+
+/** The options `reconfigure` can change live. */
+export type LimiterReconfiguration = Partial<Pick<LimiterOptions, 'limit' | 'windowMs' | 'telemetryKeys'>>;
+
+const changeable = ['limit', 'windowMs', 'telemetryKeys'] as const;
+
+/**
+ * Validates a live change against the options in force and returns them changed (frozen);
+ * throws {@link ConfigError} on an option that cannot change live or a bad value, changing nothing.
+ */
+export function reconfigured<Options extends ResolvedLimiterOptions>(current: Options, patch: unknown): Options {
+  const fields = record('patch', patch);
+  for (const key of Object.keys(fields)) {
+    if (!(changeable as readonly string[]).includes(key)) {
+      throw new ConfigError(key, fields[key], `one of ${changeable.join(', ')} (cannot change live)`);
+    }
+  }
+  return Object.freeze({
+    ...current,
+    limit: fields.limit === undefined ? current.limit : integer('limit', fields.limit, 0, 1),
+    windowMs: fields.windowMs === undefined ? current.windowMs : positive('windowMs', fields.windowMs),
+    telemetryKeys: boolean('telemetryKeys', fields.telemetryKeys, current.telemetryKeys),
+  });
+}
+
+/** A finite number > 0 (required). */
+export function positive(option: string, value: unknown): number {
+  if (value === undefined) throw new ConfigError(option, value, 'a finite number > 0');
+  const number = finiteNumber(option, value, 0, 0);
+  if (number <= 0) throw new ConfigError(option, value, 'a finite number > 0');
+  return number;
+}
+
+function isClock(value: unknown): value is Clock {
+  const clock = value as Partial<Clock> | null;
+  return (
+    typeof clock === 'object' &&
+    clock !== null &&
+    typeof clock.now === 'function' &&
+    typeof clock.setTimeout === 'function' &&
+    typeof clock.clearTimeout === 'function'
+  );
+}

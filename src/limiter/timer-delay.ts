@@ -1,0 +1,11 @@
+/** The longest delay Node's timers take; a longer one fires after 1 ms instead (with a warning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A delay a real timer can wait: at most {@link MAX_TIMER_MS}. Every timer of the limiters
+ * re-checks the time when it fires and waits again for what is left, so a long wait is a few
+ * timers in a row.
+ */
+export function timerDelay(ms: number): number {
+  return ms < MAX_TIMER_MS ? ms : MAX_TIMER_MS;
+}
