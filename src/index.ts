@@ -10,3 +10,12 @@ export * from './supervisor/index.js';
 export * from './breaker/index.js';
 export * from './pool/index.js';
 export * from './limiter/index.js';
+export * from './protect/index.js';
+export {
+  startInfrastructure,
+  InfrastructureLookupError,
+  type Infrastructure,
+  type InfrastructureOptions,
+  type InfrastructurePatch,
+  type NamespaceConfig,
+} from '../supervisors/infrastructure.js';

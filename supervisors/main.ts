@@ -1,46 +1,58 @@
-import { startDemoTree } from './demo-tree.js';
 import { telemetry, type TelemetryEvent } from '../src/index.js';
+import { startBackend } from './backend.js';
 
 /**
- * `npm start`: runs the demo supervision tree on the real clock, logs every supervisor telemetry
- * event, and stops the tree in order on SIGINT or SIGTERM.
- * Environment: TICK_MS (default 1000), CRASH_EVERY (default 5).
+ * `npm start`: the example back end under supervision on the embedded defaults.
+ * Environment: PORT (default 3000), REDIS_URL (switches the rate limiters to Redis),
+ * UPSTREAM_FAILURE_RATE (default 0.1), UPSTREAM_LATENCY_MS (default 2), CLIENT_RATE (default 200).
+ * SIGINT or SIGTERM: stop accepting, drain calls in flight, stop the tree in order, exit 0.
  */
 function describe(event: TelemetryEvent): string {
-  const { supervisor, child, reason, error } = event.metadata as Record<string, unknown>;
-  const restarts = event.measurements.restarts === undefined ? '' : ` restarts=${event.measurements.restarts}`;
-  const cause = error instanceof Error ? ` (${error.message})` : '';
-  return `[telemetry] ${event.name} supervisor=${String(supervisor)}${child ? ` child=${String(child)}` : ''}${
-    reason ? ` reason=${String(reason)}` : ''
-  }${restarts}${cause}`;
+  const { supervisor, child, reason, error, breaker, from, to } = event.metadata as Record<string, unknown>;
+  const parts = [event.name];
+  if (supervisor) parts.push(`supervisor=${String(supervisor)}`);
+  if (child) parts.push(`child=${String(child)}`);
+  if (reason) parts.push(`reason=${String(reason)}`);
+  if (breaker) parts.push(`breaker=${String(breaker)} ${String(from)}->${String(to)}`);
+  if (error instanceof Error) parts.push(`(${error.message})`);
+  return `[telemetry] ${parts.join(' ')}`;
 }
 
-const subscription = telemetry.select('supervisor').subscribe((event) => console.log(describe(event)));
-const tree = await startDemoTree({
-  tickMs: Number(process.env.TICK_MS ?? 1000),
-  crashEvery: Number(process.env.CRASH_EVERY ?? 5),
+const logged = telemetry.events$.subscribe((event) => {
+  if (event.name.startsWith('supervisor.') || event.name === 'breaker.state' || event.name === 'pool.worker.exit') {
+    console.log(describe(event));
+  }
 });
-console.log(`supervision tree '${tree.id}' running: ${tree.whichChildren().map((child) => child.id).join(', ')} (Ctrl-C stops it)`);
 
-// The tree's timers are unref'd; this keeps the process up until a signal arrives.
-const keepAlive = setInterval(() => undefined, 1 << 30);
+const number = (value: string | undefined, fallback: number): number => (value === undefined || value === '' ? fallback : Number(value));
 
+const backend = await startBackend({
+  port: number(process.env.PORT, 3000),
+  ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+  upstream: {
+    failureRate: number(process.env.UPSTREAM_FAILURE_RATE, 0.1),
+    latencyMs: number(process.env.UPSTREAM_LATENCY_MS, 2),
+  },
+  clientRate: number(process.env.CLIENT_RATE, 200),
+});
+console.log(`overseer example back end listening on ${backend.url} (upstream ${backend.upstream.origin})`);
+console.log(`  GET ${backend.url}/quote   GET ${backend.url}/cpu?n=27   GET ${backend.url}/metrics   GET ${backend.url}/health`);
+
+// The runtime's timers are unref'd; the server keeps the process up while it listens.
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal} received: stopping the tree in reverse start order`);
-  await tree.stop();
-  clearInterval(keepAlive);
-  subscription.unsubscribe();
+  console.log(`${signal} received: draining and stopping the tree in reverse start order`);
+  await backend.stop();
+  logged.unsubscribe();
   console.log('stopped cleanly');
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
-void tree.exited.then((reason) => {
+void backend.infra.supervisor.exited.then((reason) => {
   if (stopping) return;
-  console.error(`the tree gave up (${reason}); exiting`);
-  clearInterval(keepAlive);
+  console.error(`the supervision tree gave up (${reason}); exiting`);
   process.exit(1);
 });

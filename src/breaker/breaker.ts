@@ -56,6 +56,11 @@ export interface CallOptions {
    * that ends with one just frees its slot.
    */
   neutral?: (error: unknown) => boolean;
+  /**
+   * The caller's own signal: the function gets it (linked to the breaker's timeout signal when
+   * `callTimeoutMs` is set), so one signal carries both reasons to stop.
+   */
+  signal?: AbortSignal;
 }
 
 /** The options {@link Breaker.reconfigure} can change. */
@@ -138,11 +143,11 @@ export class CircuitBreaker implements Breaker {
     switch (this.current) {
       case 'closed':
         if (this.options.callTimeoutMs !== undefined || this.telemetry.observed || options?.neutral) {
-          return this.runTracked(fn, false, options?.neutral);
+          return this.runTracked(fn, false, options?.neutral, options?.signal);
         }
-        return this.runClosed(fn);
+        return this.runClosed(fn, options?.signal ?? neverAborted);
       case 'half_open':
-        if (this.probesInFlight < this.options.halfOpenProbes) return this.runTracked(fn, true, options?.neutral);
+        if (this.probesInFlight < this.options.halfOpenProbes) return this.runTracked(fn, true, options?.neutral, options?.signal);
         return this.refuse('half_open');
       default:
         return this.refuse(this.current);
@@ -150,10 +155,10 @@ export class CircuitBreaker implements Breaker {
   }
 
   /** A closed call with neither a timeout nor telemetry subscribers: no closure, no clock read. */
-  private runClosed<T>(fn: (signal: AbortSignal) => T | Promise<T>): Promise<T> {
+  private runClosed<T>(fn: (signal: AbortSignal) => T | Promise<T>, signal: AbortSignal): Promise<T> {
     let result: T | Promise<T>;
     try {
-      result = fn(neverAborted);
+      result = fn(signal);
     } catch (error) {
       this.recordClosedOutcome(this.counts(error) ? 'failure' : 'success');
       return Promise.reject(error);
@@ -168,6 +173,7 @@ export class CircuitBreaker implements Breaker {
     fn: (signal: AbortSignal) => T | Promise<T>,
     probe: boolean,
     neutral?: (error: unknown) => boolean,
+    callerSignal?: AbortSignal,
   ): Promise<T> {
     const started = this.clock.now();
     const spell = this.halfOpenSpell;
@@ -177,10 +183,12 @@ export class CircuitBreaker implements Breaker {
       let settled = false;
       let timer: unknown;
       const controller = timeoutMs === undefined ? undefined : new AbortController();
+      const abortWithCaller = (): void => controller?.abort(callerSignal?.reason);
       const finish = (outcome: CallOutcome): boolean => {
         if (settled) return false;
         settled = true;
         if (timer !== undefined) this.clock.clearTimeout(timer);
+        if (controller !== undefined) callerSignal?.removeEventListener('abort', abortWithCaller);
         if (probe) this.recordProbeOutcome(spell, outcome);
         else this.recordClosedOutcome(outcome);
         this.emitCall(outcome, started);
@@ -202,9 +210,13 @@ export class CircuitBreaker implements Breaker {
           reject(error);
         }, timeoutMs);
       }
+      if (controller !== undefined && callerSignal !== undefined) {
+        if (callerSignal.aborted) controller.abort(callerSignal.reason);
+        else callerSignal.addEventListener('abort', abortWithCaller, { once: true });
+      }
       let result: T | Promise<T>;
       try {
-        result = fn(controller?.signal ?? neverAborted);
+        result = fn(controller?.signal ?? callerSignal ?? neverAborted);
       } catch (error) {
         fail(error);
         return;

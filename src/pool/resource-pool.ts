@@ -42,6 +42,8 @@ export interface Pool<W> {
   /** The pool as an XState actor, e.g. as a supervised child. */
   readonly actor: AnyActorRef;
   checkout(options?: CheckoutOptions): Promise<Lease<W>>;
+  /** Checks out an idle worker synchronously, or returns `undefined` when none is idle (no overflow, no wait). */
+  tryCheckout(): Lease<W> | undefined;
   /** Checks a worker out, runs `fn` with it and releases it however `fn` ends; `fn`'s error passes through unchanged. */
   transaction<T>(fn: (worker: W) => T | Promise<T>, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T>;
   status(): PoolStatus;
@@ -186,6 +188,14 @@ export class ResourcePool<W> implements Pool<W> {
       return Promise.resolve(this.lend(record));
     }
     return this.checkoutWithoutIdle(options);
+  }
+
+  tryCheckout(): Lease<W> | undefined {
+    if (this.phase !== 'running') return undefined;
+    const record = this.idle.take(this.options.strategy);
+    if (record === undefined) return undefined;
+    if (this.telemetry.observed) this.emitCheckout('ok', this.clock.now());
+    return this.lend(record);
   }
 
   private checkoutWithoutIdle(options: CheckoutOptions | undefined): Promise<Lease<W>> {

@@ -155,3 +155,27 @@ describe('neutral errors (per call)', () => {
     expect(breaker.state()).toBe('closed');
   });
 });
+
+describe("the caller's signal (per call)", () => {
+  it('is given to the function as it is when there is no call timeout', async () => {
+    const { breaker } = testBreaker();
+    const controller = new AbortController();
+    expect(await breaker.call((signal) => signal, { signal: controller.signal })).toBe(controller.signal);
+  });
+
+  it('aborts the signal the function gets when a call timeout is set', async () => {
+    const { breaker } = testBreaker({ callTimeoutMs: 1000 });
+    const controller = new AbortController();
+    let seen: AbortSignal | undefined;
+    const call = breaker.call(
+      (signal) => {
+        seen = signal;
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      },
+      { signal: controller.signal },
+    );
+    controller.abort(new Error('client left'));
+    await expect(call).rejects.toThrow('client left');
+    expect(seen?.aborted).toBe(true);
+  });
+});

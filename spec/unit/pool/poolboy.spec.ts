@@ -285,3 +285,15 @@ describe('cancelled checkouts', () => {
     expect(pool.status()).toEqual({ state: 'ready', idle: 1, overflow: 0, checkedOut: 0, waiting: 0 });
   });
 });
+
+describe('tryCheckout', () => {
+  it('hands out an idle worker synchronously, else nothing (no overflow, no wait)', async () => {
+    const { pool } = await testPool({ size: 1, maxOverflow: 2 });
+    const lease = pool.tryCheckout();
+    expect(lease?.worker.id).toBe(1);
+    expect(pool.tryCheckout()).toBeUndefined();
+    expect(pool.status()).toMatchObject({ idle: 0, overflow: 0, checkedOut: 1, waiting: 0 });
+    lease!.release();
+    expect(pool.tryCheckout()?.worker.id).toBe(1);
+  });
+});

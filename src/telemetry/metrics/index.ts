@@ -8,3 +8,4 @@ export { summary, type SummaryOptions } from './summary.js';
 export { distribution, type DistributionOptions } from './distribution.js';
 export { collectMetrics, startMetrics, type MetricsReading, type MetricsRegistry } from './collect-metrics.js';
 export { toPrometheus, prometheusName } from './prometheus.js';
+export { overseerMetrics, durationBucketsMs } from './default-metrics.js';

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
+import { startBackend, type Backend } from '../../supervisors/backend.js';
+
+/**
+ * Starts the real example back end (node:http on 127.0.0.1, a real flaky upstream server, undici
+ * clients, worker threads) on the real clock and talks to it over HTTP. Every request carries a
+ * bounded timeout: a hanging request fails the spec.
+ */
+let backend: Backend | undefined;
+afterEach(async () => {
+  await backend?.stop();
+  backend = undefined;
+});
+
+async function get(path: string, client = 'spec'): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(`${backend!.url}${path}`, { headers: { 'x-client-id': client }, signal: AbortSignal.timeout(5_000) });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Prometheus text stays text.
+  }
+  return { status: response.status, body, headers: response.headers };
+}
+
+describe('the example back end over real HTTP', () => {
+  it('serves quotes through the protection chain and rate limits per client', async () => {
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, clientRate: 5, telemetry: createTelemetry() });
+    const first = await get('/quote', 'alice');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ source: 'upstream', quote: expect.any(Number) });
+    const statuses = [];
+    for (let index = 0; index < 6; index += 1) statuses.push((await get('/quote', 'alice')).status);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(1);
+    const limited = await get('/quote', 'alice');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ error: 'ERR_RATE_LIMITED', stage: 'limiter' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await get('/quote', 'bob')).status).toBe(200);
+  });
+
+  it('opens the breaker when the upstream fails, serves the cached quote, probes through slowness and closes on recovery', async () => {
+    const telemetry = createTelemetry();
+    const states: string[] = [];
+    telemetry.select('breaker.state').subscribe((event: TelemetryEvent) => states.push(String(event.metadata.to)));
+    backend = await startBackend({
+      port: 0,
+      upstream: { failureRate: 0, latencyMs: 0 },
+      breakerResetMs: 150,
+      upstreamTimeoutMs: 100,
+      telemetry,
+    });
+    expect((await get('/quote')).status).toBe(200);
+
+    backend.upstream.set({ failureRate: 1 });
+    const failing = [];
+    for (let index = 0; index < 6; index += 1) failing.push(await get('/quote'));
+    expect(failing.slice(0, 6).map((response) => response.status)).toEqual([502, 502, 502, 502, 502, 502]);
+    expect(failing[0]!.body).toMatchObject({ stage: 'call' });
+    expect(backend.infra.breaker('quotes', 'upstream').state()).toBe('open');
+    const cached = await get('/quote');
+    expect(cached.status).toBe(200);
+    expect(cached.body.source).toBe('cache');
+
+    backend.upstream.set({ failureRate: 0, latencyMs: 400 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(backend.infra.breaker('quotes', 'upstream').state()).toBe('half_open');
+    const slow = await get('/quote');
+    expect(slow.status).toBe(504);
+    expect(slow.body).toMatchObject({ error: 'ERR_BREAKER_TIMEOUT', stage: 'breaker' });
+    expect(backend.infra.breaker('quotes', 'upstream').state()).toBe('open');
+
+    backend.upstream.set({ latencyMs: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const recovered = await get('/quote');
+    expect(recovered.status).toBe(200);
+    expect(recovered.body.source).toBe('upstream');
+    expect(backend.infra.breaker('quotes', 'upstream').state()).toBe('closed');
+    expect(states).toEqual(['open', 'half_open', 'open', 'half_open', 'closed']);
+  });
+
+  it('computes on the worker threads, and reports metrics and health', async () => {
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, telemetry: createTelemetry() });
+    const cpu = await get('/cpu?n=20');
+    expect(cpu).toMatchObject({ status: 200, body: { n: 20, fib: 6765 } });
+    await get('/quote');
+    const metrics = await get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    expect(metrics.body).toContain('# TYPE breaker_call_count counter');
+    expect(metrics.body).toMatch(/protect_call_count\{protect="quote",outcome="ok",stage="call"\} 1/);
+    expect(metrics.body).toMatch(/limiter_hit_count\{limiter="compute\.clients",allowed="true"\} 1/);
+    const health = await get('/health');
+    expect(health.status).toBe(200);
+    expect(health.body.breakers).toEqual({ 'quotes/upstream': 'closed' });
+    expect(health.body.pools['quotes/upstream']).toMatchObject({ state: expect.any(String), checkedOut: 0 });
+    expect(health.body.tree.children.map((child: { id: string }) => child.id)).toEqual(['infrastructure/quotes', 'infrastructure/compute', 'http']);
+  });
+
+  it('drains calls in flight on stop and refuses new connections after', async () => {
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 300 }, telemetry: createTelemetry() });
+    const url = backend.url;
+    const inFlight = get('/quote');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopping = backend.stop();
+    backend = undefined;
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    await stopping;
+    await expect(fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+  });
+});

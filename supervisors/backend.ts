@@ -1,0 +1,257 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Redis } from 'ioredis';
+import type { Client } from 'undici';
+import {
+  httpWorkerFactory,
+  overseerMetrics,
+  protect,
+  stageOf,
+  isRefusal,
+  startMetrics,
+  supervisorOf,
+  telemetry as sharedTelemetry,
+  toPrometheus,
+  counter,
+  distribution,
+  durationBucketsMs,
+  type ChildInfo,
+  type Clock,
+  type CpuResult,
+  type CpuTask,
+  type MetricsRegistry,
+  type ProtectCall,
+  type Supervisor,
+  type Telemetry,
+} from '../src/index.js';
+import { startFlakyUpstream, type FlakyUpstream, type UpstreamBehaviour } from './flaky-upstream.js';
+import { httpServerChild } from './http-server-child.js';
+import { startInfrastructure, type Infrastructure } from './infrastructure.js';
+
+/** Options of {@link startBackend}. */
+export interface BackendOptions {
+  /** Port of the service on 127.0.0.1. Default 3000; 0 picks a free one. */
+  port?: number;
+  /** When given, the rate limiters keep their counts in this Redis (one limit across instances). */
+  redisUrl?: string;
+  /** How the flaky upstream behaves at start. Default 10% failures, 2 ms latency. */
+  upstream?: Partial<UpstreamBehaviour>;
+  /** Requests per second allowed per client on each route. Default 200. */
+  clientRate?: number;
+  /** How long the upstream breaker stays open before probing. Default 2000. */
+  breakerResetMs?: number;
+  /** An upstream call slower than this is a failure. Default 1000. */
+  upstreamTimeoutMs?: number;
+  clock?: Clock;
+  telemetry?: Telemetry;
+}
+
+/** The running example back end. */
+export interface Backend {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly infra: Infrastructure;
+  readonly upstream: FlakyUpstream;
+  readonly metrics: MetricsRegistry;
+  /** Stops accepting, drains calls in flight, stops the tree in order, then the upstream. */
+  stop(): Promise<void>;
+}
+
+/** The upstream answered something other than 200. */
+class UpstreamStatusError extends Error {
+  constructor(readonly status: number) {
+    super(`upstream answered ${status}`);
+  }
+}
+
+const cpuWorker = new URL('../workers/cpu.mjs', import.meta.url);
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+/** The HTTP status and headers a refused or failed protected call turns into. */
+function failure(response: ServerResponse, error: unknown): void {
+  const stage = stageOf(error);
+  const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
+  const headers: Record<string, string> =
+    retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } : {};
+  const code = (error as { code?: string }).code ?? 'ERR_UPSTREAM';
+  const status =
+    code === 'ERR_RATE_LIMITED' ? 429 : code === 'ERR_BREAKER_TIMEOUT' ? 504 : isRefusal(error) || stage === 'limiter' ? 503 : 502;
+  sendJson(response, status, { error: code, stage, message: (error as Error).message }, headers);
+}
+
+/** The supervision tree as JSON: each child with its state, nested supervisors expanded. */
+function describeTree(supervisor: Supervisor): unknown {
+  return {
+    id: supervisor.id,
+    children: supervisor.whichChildren().map((child: ChildInfo) => {
+      const nested = child.type === 'supervisor' ? (supervisorOf(child.ref) as Supervisor | undefined) : undefined;
+      return nested
+        ? { ...describeTree(nested) as object, running: true }
+        : { id: child.id, type: child.type, restart: child.restart, running: child.ref !== undefined };
+    }),
+  };
+}
+
+/**
+ * Starts the example back end under the infrastructure tree, on the embedded defaults:
+ *
+ * - `GET /quote` calls the flaky upstream (a second local server it starts) through `protect()`:
+ *   a per-client token bucket → the `upstream` breaker → the HTTP worker pool (undici clients);
+ *   when the breaker refuses, the last good quote is served from cache.
+ * - `GET /cpu?n=27` computes a Fibonacci number on the worker-thread pool, limited per client.
+ * - `GET /direct/quote` is the same upstream call without the chain (the benchmark's baseline).
+ * - `GET /metrics` is the Prometheus text of every overseer metric; `GET /health` shows the
+ *   supervision tree, breaker states and pool status as JSON.
+ *
+ * The server is itself a supervised child (the last one, so it is stopped first): stopping drains
+ * it, then the pools and the rest of the tree stop in reverse start order.
+ */
+export async function startBackend(options: BackendOptions = {}): Promise<Backend> {
+  const telemetry = options.telemetry ?? sharedTelemetry;
+  const clientRate = options.clientRate ?? 200;
+  const upstream = await startFlakyUpstream({ failureRate: 0.1, latencyMs: 2, ...options.upstream });
+  const redis = options.redisUrl
+    ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+    : undefined;
+  const metrics = startMetrics(telemetry.events$, [
+    ...overseerMetrics(),
+    counter('protect.call.count', { event: 'protect.call.stop', tags: ['protect', 'outcome', 'stage'], description: 'Protected calls that returned, by outcome' }),
+    counter('protect.call.failed.count', { event: 'protect.call.exception', tags: ['protect', 'outcome', 'stage'], description: 'Protected calls that failed, by stage' }),
+    distribution('protect.call.duration', { event: 'protect.call.stop', buckets: durationBucketsMs, tags: ['protect'], description: 'Protected call duration in ms' }),
+  ]);
+
+  const infra = await startInfrastructure({
+    ...(options.clock ? { clock: options.clock } : {}),
+    telemetry,
+    ...(redis ? { redis, redisPrefix: 'overseer-backend' } : {}),
+    namespaces: {
+      quotes: {
+        breakers: {
+          upstream: {
+            tolerance: { failures: 5, windowMs: 5_000 },
+            resetMs: options.breakerResetMs ?? 2_000,
+            callTimeoutMs: options.upstreamTimeoutMs ?? 1_000,
+          },
+        },
+        limiters: { clients: { algorithm: 'token_bucket', limit: clientRate, windowMs: 1_000 } },
+        pools: { upstream: { size: 4, maxOverflow: 12, checkoutTimeoutMs: 1_000, worker: httpWorkerFactory({ origin: upstream.origin }) } },
+      },
+      compute: {
+        limiters: { clients: { algorithm: 'sliding_window', limit: clientRate, windowMs: 1_000 } },
+        threadPools: { cpu: { filename: cpuWorker, minThreads: 1, maxThreads: 2, maxQueue: 256 } },
+      },
+    },
+  });
+
+  let cachedQuote: unknown;
+  const fetchQuote = async (client: Client, signal: AbortSignal): Promise<object> => {
+    const answer = await client.request({ path: '/quote', method: 'GET', signal });
+    if (answer.statusCode !== 200) {
+      await answer.body.dump();
+      throw new UpstreamStatusError(answer.statusCode);
+    }
+    const body = (await answer.body.json()) as object;
+    cachedQuote = body;
+    return { ...body, source: 'upstream' };
+  };
+  const quote = protect(
+    {
+      name: 'quote',
+      limiter: infra.limiter('quotes', 'clients'),
+      breaker: infra.breaker('quotes', 'upstream'),
+      pool: infra.pool<Client>('quotes', 'upstream'),
+      fallback: (refusal, stage) => {
+        if (stage === 'breaker' && cachedQuote !== undefined) return { ...(cachedQuote as object), source: 'cache' };
+        throw refusal;
+      },
+      telemetry,
+      ...(options.clock ? { clock: options.clock } : {}),
+    },
+    fetchQuote,
+  );
+  const compute = protect<undefined, CpuResult, ProtectCall & { n: number }>(
+    { name: 'cpu', limiter: infra.limiter('compute', 'clients'), telemetry, ...(options.clock ? { clock: options.clock } : {}) },
+    (_worker, signal, call) => infra.threadPool<CpuTask, CpuResult>('compute', 'cpu').run({ kind: 'fib', n: call.n }, { signal }),
+  );
+
+  const clientOf = (request: IncomingMessage): string =>
+    (request.headers['x-client-id'] as string | undefined) ?? request.socket.remoteAddress ?? 'unknown';
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const aborted = new AbortController();
+    response.once('close', () => {
+      if (!response.writableFinished) aborted.abort();
+    });
+    if (request.method !== 'GET') return sendJson(response, 405, { error: 'method not allowed' });
+    switch (url.pathname) {
+      case '/quote':
+        return quote({ key: clientOf(request), signal: aborted.signal }).then(
+          (body) => sendJson(response, 200, body),
+          (error: unknown) => failure(response, error),
+        );
+      case '/direct/quote':
+        // The same upstream call without the protection chain: the baseline bench/service.bench.ts compares against.
+        return infra
+          .pool<Client>('quotes', 'upstream')
+          .transaction((client) => fetchQuote(client, aborted.signal))
+          .then(
+            (body) => sendJson(response, 200, body),
+            (error: unknown) => failure(response, error),
+          );
+      case '/cpu': {
+        const n = Math.min(32, Math.max(1, Number(url.searchParams.get('n') ?? 25) | 0));
+        return compute({ key: clientOf(request), signal: aborted.signal, n }).then(
+          (result) => sendJson(response, 200, { n, fib: result }),
+          (error: unknown) => failure(response, error),
+        );
+      }
+      case '/metrics':
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(toPrometheus(metrics.snapshot()));
+        return;
+      case '/health':
+        return sendJson(response, 200, {
+          status: 'ok',
+          tree: describeTree(infra.supervisor),
+          breakers: { 'quotes/upstream': infra.breaker('quotes', 'upstream').state() },
+          pools: { 'quotes/upstream': infra.pool('quotes', 'upstream').status() },
+          threadPools: { 'compute/cpu': infra.threadPool('compute', 'cpu').status() },
+        });
+      default:
+        return sendJson(response, 404, { error: 'not found' });
+    }
+  };
+
+  let port = options.port ?? 3000;
+  await infra.supervisor.startChild(
+    httpServerChild({
+      id: 'http',
+      host: '127.0.0.1',
+      port,
+      createServer: () =>
+        createServer((request, response) => {
+          handle(request, response).catch((error: unknown) => {
+            if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: String(error) });
+          });
+        }),
+      onListening: (address) => (port = address.port),
+    }),
+  );
+
+  return {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    infra,
+    upstream,
+    metrics,
+    async stop() {
+      await infra.stop();
+      metrics.stop();
+      await upstream.close();
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
