@@ -54,7 +54,6 @@ function enter(model: BreakerModel, state: ModelState): void {
   if (state === 'open') model.reset = { due: model.now + model.config.resetMs, order: model.order++ };
   if (state === 'half_open') {
     model.spell += 1;
-    model.probesInFlight = 0;
     model.probeSuccesses = 0;
   }
   if (state === 'closed') model.failures = [];
@@ -68,9 +67,10 @@ function closedFailure(model: BreakerModel): void {
   if (model.failures.length > model.config.failures) enter(model, 'open');
 }
 
+/** A probe settles: it frees its slot whatever spell admitted it; only the current spell's probes count. */
 function probeOutcome(model: BreakerModel, spell: number, succeeded: boolean): void {
-  if (spell !== model.spell || model.state !== 'half_open') return;
   model.probesInFlight -= 1;
+  if (spell !== model.spell || model.state !== 'half_open') return;
   if (!succeeded) return enter(model, 'open');
   model.probeSuccesses += 1;
   if (model.probeSuccesses >= model.config.probes) enter(model, 'closed');

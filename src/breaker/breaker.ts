@@ -98,6 +98,7 @@ export class CircuitBreaker implements Breaker {
   /** The rejected promise every refusal of the current spell returns; see `refuse`. */
   private standingRefusal: Promise<never> | undefined;
   private openedAt = 0;
+  /** Probe calls admitted and not yet settled, whichever half-open spell admitted them. */
   private probesInFlight = 0;
   private halfOpenSpell = 0;
   private successes = 0;
@@ -272,9 +273,11 @@ export class CircuitBreaker implements Breaker {
   private recordProbeOutcome(spell: number, outcome: CallOutcome): void {
     if (outcome === 'success') this.successes += 1;
     else if (outcome !== 'neutral') this.failures += 1;
-    if (spell !== this.halfOpenSpell || this.current !== 'half_open') return;
+    // A probe holds its slot until it settles, whichever spell admitted it: a straggler from an
+    // earlier half-open spell still counts against `halfOpenProbes`, but only the current spell's
+    // probes move the machine.
     this.probesInFlight -= 1;
-    if (outcome === 'neutral') return;
+    if (spell !== this.halfOpenSpell || this.current !== 'half_open' || outcome === 'neutral') return;
     this.machineActor.send({ type: outcome === 'success' ? 'PROBE_SUCCEEDED' : 'PROBE_FAILED' });
   }
 
@@ -355,7 +358,6 @@ export class CircuitBreaker implements Breaker {
     this.machineActor = actor;
     this.actorDown = false;
     this.tolerance.clear();
-    this.probesInFlight = 0;
     this.moveTo('closed', 0);
     actor.subscribe({
       next: (snapshot) => {
@@ -384,7 +386,6 @@ export class CircuitBreaker implements Breaker {
       this.openedAt = openedAt;
     } else if (next === 'half_open') {
       this.halfOpenSpell += 1;
-      this.probesInFlight = 0;
     } else if (next === 'closed') {
       this.tolerance.clear();
     }

@@ -87,6 +87,25 @@ describe('half_open', () => {
     expect(breaker.state()).toBe('closed');
   });
 
+  it('counts a straggler probe from an earlier spell against halfOpenProbes until it settles', async () => {
+    const { breaker, clock } = await opened({ resetMs: 10, halfOpenProbes: 1, callTimeoutMs: 100 });
+    clock.advance(10);
+    const straggler = breaker.call(() => new Promise(() => undefined)).catch((error: { code: string }) => error.code);
+    breaker.melt();
+    expect(breaker.state()).toBe('open');
+    clock.advance(10);
+    expect(breaker.state()).toBe('half_open');
+    let invoked = false;
+    const refused = await breaker.call(() => (invoked = true)).catch((error: { code: string; state: string }) => `${error.code}/${error.state}`);
+    expect(refused).toBe('ERR_BREAKER_OPEN/half_open');
+    expect(invoked).toBe(false);
+    clock.advance(90);
+    expect(await straggler).toBe('ERR_BREAKER_TIMEOUT');
+    expect(breaker.state()).toBe('half_open');
+    expect(await breaker.call(succeed)).toBe('ok');
+    expect(breaker.state()).toBe('closed');
+  });
+
   it('closes after halfOpenProbes successful probes in a row', async () => {
     const { breaker, clock } = await opened({ halfOpenProbes: 3 });
     clock.advance(100);
