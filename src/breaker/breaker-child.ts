@@ -1,4 +1,4 @@
-import type { ChildSpec, StartContext } from '../supervisor/index.js';
+import { splitChildOptions, type ChildSpec, type StartContext } from '../supervisor/index.js';
 import { CircuitBreaker, type Breaker } from './breaker.js';
 import type { BreakerOptions } from './options.js';
 import { resolveBreakerOptions } from './options.js';
@@ -25,15 +25,12 @@ export type BreakerChildSpec = ChildSpec & {
  * ```
  */
 export function breakerChild(options: BreakerOptions & Omit<ChildSpec, 'id' | 'start'>): BreakerChildSpec {
-  const { restart, shutdown, type, significant, ...breakerOptions } = options;
+  const { child, own: breakerOptions } = splitChildOptions(options);
   resolveBreakerOptions(breakerOptions);
   let breaker: CircuitBreaker | undefined;
   const spec = {
     id: breakerOptions.name,
-    ...(restart === undefined ? {} : { restart }),
-    ...(shutdown === undefined ? {} : { shutdown }),
-    ...(type === undefined ? {} : { type }),
-    ...(significant === undefined ? {} : { significant }),
+    ...child,
     start: (context: StartContext) => {
       if (breaker !== undefined) return breaker.respawn();
       breaker = new CircuitBreaker({

@@ -1,5 +1,5 @@
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
-import type { ChildSpec, StartContext } from '../supervisor/index.js';
+import { splitChildOptions, type ChildSpec, type StartContext } from '../supervisor/index.js';
 import { createRateLimiter } from './memory/create-rate-limiter.js';
 import { reconfigured, resolveMemoryLimiterOptions, type LimiterReconfiguration, type MemoryLimiterOptions } from './options.js';
 import type { MemoryRateLimiter } from './rate-limiter.js';
@@ -31,16 +31,13 @@ const limiterLogic = fromCallback<{ type: string }, { limiter: MemoryRateLimiter
  * ```
  */
 export function limiterChild(options: MemoryLimiterOptions & Omit<ChildSpec, 'id' | 'start'>): LimiterChildSpec {
-  const { restart, shutdown, type, significant, ...given } = options;
+  const { child, own: given } = splitChildOptions(options);
   let limiterOptions: MemoryLimiterOptions = given;
   let resolved = resolveMemoryLimiterOptions(limiterOptions);
   let limiter: MemoryRateLimiter | undefined;
   return {
     id: limiterOptions.name,
-    ...(restart === undefined ? {} : { restart }),
-    ...(shutdown === undefined ? {} : { shutdown }),
-    ...(type === undefined ? {} : { type }),
-    ...(significant === undefined ? {} : { significant }),
+    ...child,
     start: (context: StartContext): AnyActorRef => {
       limiter ??= createRateLimiter({
         ...limiterOptions,

@@ -1,4 +1,4 @@
-import type { ChildSpec, StartContext } from '../supervisor/index.js';
+import { splitChildOptions, type ChildSpec, type StartContext } from '../supervisor/index.js';
 import { resolvePoolOptions, type PoolOptions } from './options.js';
 import { ResourcePool, type Pool, type PoolReconfiguration } from './resource-pool.js';
 
@@ -25,16 +25,13 @@ export type PoolChildSpec<W> = ChildSpec & {
  * ```
  */
 export function poolChild<W>(options: PoolOptions<W> & Omit<ChildSpec, 'id' | 'start'>): PoolChildSpec<W> {
-  const { restart, shutdown, type, significant, ...given } = options;
+  const { child, own: given } = splitChildOptions(options);
   resolvePoolOptions<W>(given);
   let poolOptions: PoolOptions<W> = given;
   let pool: ResourcePool<W> | undefined;
   return {
     id: poolOptions.name,
-    ...(restart === undefined ? {} : { restart }),
-    ...(shutdown === undefined ? {} : { shutdown }),
-    ...(type === undefined ? {} : { type }),
-    ...(significant === undefined ? {} : { significant }),
+    ...child,
     start: async (context: StartContext) => {
       const next = new ResourcePool<W>({
         ...poolOptions,

@@ -5,7 +5,7 @@ import { ConfigError } from '../core/index.js';
 import { PoolAbortedError, PoolFullError, PoolStoppedError, PoolTimeoutError } from './errors.js';
 import { IdleWorkers } from './idle-workers.js';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type WorkerContext } from './options.js';
-import { startPoolActor, type PoolActorHooks } from './pool-actor.js';
+import { finishPoolActor, startPoolActor, type PoolActorHooks } from './pool-actor.js';
 import { WaiterQueue, type QueueNode } from './waiter-queue.js';
 
 /** A checked-out worker. Release it (or destroy it) exactly once; later calls are ignored. */
@@ -552,8 +552,7 @@ export class ResourcePool<W> implements Pool<W> {
     this.checkedOut = 0;
     this.overflow = 0;
     this.stopping = Promise.allSettled([...this.destroying]).then(() => {
-      const snapshot = this.actor.getSnapshot() as { status: string };
-      if (snapshot.status === 'active') this.actor.send({ type: 'overseer.pool.stopped' });
+      finishPoolActor(this.actor);
     });
     return this.stopping;
   }

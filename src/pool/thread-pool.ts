@@ -2,10 +2,10 @@ import type { TransferListItem, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
-import type { ChildSpec, StartContext } from '../supervisor/index.js';
+import { splitChildOptions, type ChildSpec, type StartContext } from '../supervisor/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
 import { PoolFullError, PoolStoppedError } from './errors.js';
-import { startPoolActor } from './pool-actor.js';
+import { finishPoolActor, startPoolActor } from './pool-actor.js';
 import { TaskAbortedError, WorkerCrashedError, type ThreadCrash, type ThreadCrashReason } from './thread-errors.js';
 import { resolveThreadPoolOptions, type ResolvedThreadPoolOptions, type ThreadPoolOptions } from './thread-options.js';
 
@@ -355,8 +355,7 @@ export class PiscinaThreadPool<Task = unknown, Result = unknown> implements Thre
     this.phase = 'stopped';
     this.stopping = this.piscina.destroy().then(() => {
       this.threads.clear();
-      const snapshot = this.actor.getSnapshot() as { status: string };
-      if (snapshot.status === 'active') this.actor.send({ type: 'overseer.pool.stopped' });
+      finishPoolActor(this.actor);
     });
     return this.stopping;
   }
@@ -403,15 +402,12 @@ export type ThreadPoolChildSpec<Task = unknown, Result = unknown> = ChildSpec & 
 export function threadPoolChild<Task = unknown, Result = unknown>(
   options: ThreadPoolOptions & Omit<ChildSpec, 'id' | 'start'>,
 ): ThreadPoolChildSpec<Task, Result> {
-  const { restart, shutdown, type, significant, ...poolOptions } = options;
+  const { child, own: poolOptions } = splitChildOptions(options);
   resolveThreadPoolOptions(poolOptions);
   let pool: PiscinaThreadPool<Task, Result> | undefined;
   return {
     id: poolOptions.name,
-    ...(restart === undefined ? {} : { restart }),
-    ...(shutdown === undefined ? {} : { shutdown }),
-    ...(type === undefined ? {} : { type }),
-    ...(significant === undefined ? {} : { significant }),
+    ...child,
     start: (context: StartContext) => {
       pool = new PiscinaThreadPool<Task, Result>({
         ...poolOptions,

@@ -85,3 +85,21 @@ export function resolveDynamicOptions(options: Record<string, unknown>): {
     maxChildren: integer('maxChildren', options.maxChildren, Number.MAX_SAFE_INTEGER, 0),
   };
 }
+
+/** The fields of a child spec that say how a component runs as a child (not what it is). */
+export type ChildRunFields = Pick<ChildSpec, 'restart' | 'shutdown' | 'type' | 'significant'>;
+
+/**
+ * Splits the options of a `...Child(options)` constructor into the child-spec fields given
+ * (`restart`, `shutdown`, `type`, `significant`; absent ones left out) and the component's own
+ * options.
+ */
+export function splitChildOptions<T extends ChildRunFields>(options: T): { child: ChildRunFields; own: Omit<T, keyof ChildRunFields> } {
+  const { restart, shutdown, type, significant, ...own } = options;
+  const child: ChildRunFields = {};
+  if (restart !== undefined) child.restart = restart;
+  if (shutdown !== undefined) child.shutdown = shutdown;
+  if (type !== undefined) child.type = type;
+  if (significant !== undefined) child.significant = significant;
+  return { child, own };
+}

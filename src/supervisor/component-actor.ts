@@ -1,0 +1,67 @@
+import { createActor, type ActorLogic, type AnyActorRef, type EventObject, type Snapshot } from 'xstate';
+import { SHUTDOWN_EVENT } from './shutdown-protocol.js';
+
+/** What a component's actor tells the component behind it. */
+export interface ComponentActorHooks {
+  /** A supervisor asked for a graceful stop (`overseer.shutdown`). */
+  onShutdownRequested(): void;
+  /** The actor was stopped outright: the component must let go of everything at once. */
+  onKilled(): void;
+}
+
+/** The snapshot of a component's actor: its status, and `context` naming the component. */
+export type ComponentSnapshot<TContext, TOutput> = Snapshot<TOutput> & {
+  context: TContext;
+  /** A component always takes part in graceful shutdown (see `SHUTDOWN_EVENT`). */
+  can(event: EventObject): boolean;
+};
+
+/** The internal event by which a component ends its actor in a final state. */
+const FINISHED_EVENT = 'overseer.component.finished';
+
+/** Answers `can(SHUTDOWN_EVENT)` for every component actor; also how `isComponentSnapshot` recognises one. */
+function canShutDown(event: EventObject): boolean {
+  return event.type === SHUTDOWN_EVENT.type;
+}
+
+/**
+ * Starts the actor face of a component whose state lives in plain structures (a supervisor, a
+ * pool): a parent supervisor starts, watches and stops it like any child. It takes part in
+ * graceful shutdown, tells the component when it is asked to stop or is stopped outright, and
+ * reaches its final state when the component calls {@link finishComponentActor}.
+ */
+export function startComponentActor<TContext, TOutput>(id: string, context: TContext, hooks: ComponentActorHooks): AnyActorRef {
+  const logic: ActorLogic<ComponentSnapshot<TContext, TOutput>, EventObject, undefined> = {
+    transition(snapshot, event) {
+      if (snapshot.status !== 'active') return snapshot;
+      switch (event.type) {
+        case 'xstate.stop':
+          hooks.onKilled();
+          return { ...snapshot, status: 'stopped', output: undefined, error: undefined };
+        case SHUTDOWN_EVENT.type:
+          hooks.onShutdownRequested();
+          return snapshot;
+        case FINISHED_EVENT:
+          return { ...snapshot, status: 'done', output: (event as unknown as { output: TOutput }).output, error: undefined };
+        default:
+          return snapshot;
+      }
+    },
+    getInitialSnapshot: () => ({ status: 'active', output: undefined, error: undefined, context, can: canShutDown }),
+    getPersistedSnapshot: (snapshot) => snapshot,
+  };
+  const actor = createActor(logic, { id, input: undefined });
+  actor.start();
+  return actor as unknown as AnyActorRef;
+}
+
+/** Ends a component's actor in a final state with `output`, unless it already ended. */
+export function finishComponentActor(ref: AnyActorRef, output?: unknown): void {
+  if ((ref.getSnapshot() as { status: string }).status === 'active') ref.send({ type: FINISHED_EVENT, output });
+}
+
+/** The context of a component actor's snapshot, or `undefined` for any other actor. */
+export function componentContextOf(ref: AnyActorRef | undefined): unknown {
+  const snapshot = ref?.getSnapshot() as Partial<ComponentSnapshot<unknown, unknown>> | undefined;
+  return snapshot?.can === canShutDown ? snapshot.context : undefined;
+}
