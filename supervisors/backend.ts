@@ -115,6 +115,20 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
   const redis = options.redisUrl
     ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
     : undefined;
+  if (redis) {
+    redis.on('error', () => undefined);
+    // Hits before the connection is up would be answered by the insurance limiters; give Redis a
+    // bounded moment to answer first (an unreachable Redis leaves the insurance in charge).
+    await new Promise<void>((resolve) => {
+      if (redis.status === 'ready') return resolve();
+      const timer = setTimeout(resolve, 5_000);
+      timer.unref();
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
   const metrics = startMetrics(telemetry.events$, [
     ...overseerMetrics(),
     counter('protect.call.count', { event: 'protect.call.stop', tags: ['protect', 'outcome', 'stage'], description: 'Protected calls that returned, by outcome' }),

@@ -99,6 +99,25 @@ describe('the example back end over real HTTP', () => {
     expect(health.body.tree.children.map((child: { id: string }) => child.id)).toEqual(['infrastructure/quotes', 'infrastructure/compute', 'http']);
   });
 
+  it('keeps its rate limits in Redis when given REDIS_URL', async () => {
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    const keysBefore = await redis.keys('overseer-backend:*');
+    for (const key of keysBefore) await redis.del(key);
+    backend = await startBackend({ port: 0, redisUrl, upstream: { failureRate: 0, latencyMs: 0 }, clientRate: 3, telemetry: createTelemetry() });
+    const statuses = [];
+    for (let index = 0; index < 5; index += 1) statuses.push((await get('/quote', 'redis-client')).status);
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses.slice(3)).toEqual([429, 429]);
+    const keys = await redis.keys('overseer-backend:*');
+    expect(keys.length).toBeGreaterThan(0);
+    await backend.stop();
+    backend = undefined;
+    for (const key of keys) await redis.del(key);
+    redis.disconnect();
+  });
+
   it('drains calls in flight on stop and refuses new connections after', async () => {
     backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 300 }, telemetry: createTelemetry() });
     const url = backend.url;
