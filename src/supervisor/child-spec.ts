@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/index.js';
 import { boolean, callable, integer, nonEmptyString, oneOf, record } from '../core/validate.js';
-import type { ChildSpec, Restart, Shutdown, StartContext, Strategy, SupervisorSpec } from './types.js';
+import type { ChildSpec, Restart, Shutdown, StartContext, Strategy } from './types.js';
 import type { AnyActorRef } from 'xstate';
 
 /** A child spec with every default applied, frozen. */

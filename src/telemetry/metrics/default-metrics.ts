@@ -3,7 +3,6 @@ import { counter } from './counter.js';
 import { distribution } from './distribution.js';
 import { lastValue } from './last-value.js';
 import type { Metric } from './metric-operator.js';
-import { summary } from './summary.js';
 
 /** Bucket bounds in ms for call and checkout durations. */
 export const durationBucketsMs: readonly number[] = Object.freeze([1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]);
