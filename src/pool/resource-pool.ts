@@ -1,7 +1,7 @@
 import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
-import { ConfigError } from '../core/index.js';
+import { attempt, ConfigError } from '../core/index.js';
 import { PoolAbortedError, PoolFullError, PoolStoppedError, PoolTimeoutError } from './errors.js';
 import { IdleWorkers } from './idle-workers.js';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type WorkerContext } from './options.js';
@@ -208,11 +208,7 @@ export class ResourcePool<W> implements Pool<W> {
       this.emitCheckout('full', startedAt);
       return Promise.reject(PoolFullError.refuse(this.name));
     }
-    try {
-      return this.wait(options, startedAt);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return attempt(() => this.wait(options, startedAt));
   }
 
   private createOverflowWorker(startedAt: number): Promise<Lease<W>> {

@@ -1,3 +1,4 @@
+import { attempt } from '../core/index.js';
 import { resolveChildSpec, resolveDynamicOptions, type ResolvedChildSpec } from './child-spec.js';
 import { resolveSupervisorOptions } from './start-supervisor.js';
 import { SupervisorEngine } from './supervisor-engine.js';
@@ -41,13 +42,11 @@ export function startDynamicSupervisor(options: DynamicSupervisorOptions = {}): 
     ref: engine.ref,
     exited: engine.exited,
     startChild(spec: DynamicChildSpec) {
-      try {
+      return attempt(() => {
         const resolved = resolveChildSpec(spec, 'never', 'spec', { idRequired: false });
         if (shared === undefined || !sameBehaviour(shared, resolved)) shared = resolved;
         return engine.startChild(shared, resolved.id);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      });
     },
     terminateChild: (childId: string) => engine.terminateChild(childId),
     whichChildren: () => engine.whichChildren(),

@@ -1,5 +1,5 @@
 import { systemClock } from '../clock/index.js';
-import { ConfigError } from '../core/index.js';
+import { attempt, ConfigError } from '../core/index.js';
 import { nonEmptyString, record as objectOption } from '../core/validate.js';
 import { telemetry as sharedTelemetry } from '../telemetry/index.js';
 import { resolveChildSpec, resolveSupervisorSpec } from './child-spec.js';
@@ -52,13 +52,8 @@ export function startSupervisor(spec: SupervisorSpec, options?: SupervisorOption
     exited: engine.exited,
     whichChildren: () => engine.whichChildren(),
     countChildren: () => engine.countChildren(),
-    startChild(child: ChildSpec) {
-      try {
-        return engine.startChild(resolveChildSpec(child, resolved.autoShutdown, 'spec')).then((started) => started.ref);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
+    startChild: (child: ChildSpec) =>
+      attempt(() => engine.startChild(resolveChildSpec(child, resolved.autoShutdown, 'spec'))).then((started) => started.ref),
     terminateChild: (childId: string) => engine.terminateChild(childId),
     restartChild: (childId: string) => engine.restartChild(childId),
     deleteChild: (childId: string) => engine.deleteChild(childId),

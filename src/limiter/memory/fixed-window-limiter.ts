@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock/index.js';
+import { attempt } from '../../core/index.js';
 import type { Telemetry } from '../../telemetry/index.js';
 import { denyFixedWindow, fixedWindowEnd, windowOf } from '../algorithms/fixed-window.js';
 import { delayUntil } from '../algorithms/float-time.js';
@@ -75,21 +76,14 @@ export class FixedWindowLimiter implements MemoryRateLimiter {
   }
 
   hit(key: string, cost?: number): Promise<Decision> {
-    try {
-      return Promise.resolve(this.hitSync(key, cost));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return attempt(() => this.hitSync(key, cost));
   }
 
   reset(key: string): Promise<void> {
-    try {
+    return attempt(() => {
       checkKey(key);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.counts.delete(key);
-    return Promise.resolve();
+      this.counts.delete(key);
+    });
   }
 
   get size(): number {

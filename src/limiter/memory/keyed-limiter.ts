@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock/index.js';
+import { attempt } from '../../core/index.js';
 import type { Telemetry } from '../../telemetry/index.js';
 import type { KeyedAlgorithm } from '../algorithms/keyed-algorithm.js';
 import type { Limits } from '../algorithms/limits.js';
@@ -86,21 +87,14 @@ export class KeyedLimiter<State> implements MemoryRateLimiter {
   }
 
   hit(key: string, cost?: number): Promise<Decision> {
-    try {
-      return Promise.resolve(this.hitSync(key, cost));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return attempt(() => this.hitSync(key, cost));
   }
 
   reset(key: string): Promise<void> {
-    try {
+    return attempt(() => {
       checkKey(key);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.shards[shardOf(key)]!.delete(key);
-    return Promise.resolve();
+      this.shards[shardOf(key)]!.delete(key);
+    });
   }
 
   get size(): number {
