@@ -137,7 +137,7 @@ export function enable(model: BreakerModel): void {
   if (model.state === 'disabled') enter(model, 'closed');
 }
 
-/** Timers the real clock must hold: the reset timer (at most one) and the slow calls' timeouts. */
+/** Timers the real clock must hold: the reset timer (at most one), and one timer for all the slow calls' deadlines. */
 export function expectedTimers(model: BreakerModel): number {
-  return (model.reset ? 1 : 0) + model.slowCalls.length;
+  return (model.reset ? 1 : 0) + (model.slowCalls.length > 0 ? 1 : 0);
 }

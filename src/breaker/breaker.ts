@@ -2,6 +2,7 @@ import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
 import { breakerMachine, type BreakerStateValue } from './breaker-machine.js';
+import { CallDeadlines, type Deadline } from './call-deadlines.js';
 import { BreakerOpenError, BreakerTimeoutError } from './errors.js';
 import { ConfigError } from '../core/index.js';
 import { resolveBreakerOptions, toleranceFor, type BreakerOptions, type ResolvedBreakerOptions } from './options.js';
@@ -110,6 +111,8 @@ export class CircuitBreaker implements Breaker {
   private readonly telemetry: Telemetry;
   private tolerance: Tolerance;
   private readonly given: BreakerOptions;
+  /** The deadlines of timed calls in flight, on one clock timer. */
+  private readonly deadlines: CallDeadlines;
   private readonly closedSucceeded = <T>(value: T): T => {
     this.recordClosedOutcome('success');
     return value;
@@ -126,6 +129,7 @@ export class CircuitBreaker implements Breaker {
     this.clock = this.options.clock;
     this.telemetry = this.options.telemetry;
     this.tolerance = toleranceFor(this.options);
+    this.deadlines = new CallDeadlines(this.clock);
     this.spawnActor();
   }
 
@@ -182,13 +186,13 @@ export class CircuitBreaker implements Breaker {
     const timeoutMs = this.options.callTimeoutMs;
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      let timer: unknown;
+      let deadline: Deadline | undefined;
       const controller = timeoutMs === undefined ? undefined : new AbortController();
       const abortWithCaller = (): void => controller?.abort(callerSignal?.reason);
       const finish = (outcome: CallOutcome): boolean => {
         if (settled) return false;
         settled = true;
-        if (timer !== undefined) this.clock.clearTimeout(timer);
+        if (deadline !== undefined) this.deadlines.remove(deadline);
         if (controller !== undefined) callerSignal?.removeEventListener('abort', abortWithCaller);
         if (probe) this.recordProbeOutcome(spell, outcome);
         else this.recordClosedOutcome(outcome);
@@ -203,13 +207,19 @@ export class CircuitBreaker implements Breaker {
         if (finish(outcome)) reject(error);
       };
       if (controller !== undefined && timeoutMs !== undefined) {
-        timer = this.clock.setTimeout(() => {
-          timer = undefined;
-          const error = new BreakerTimeoutError(this.name, timeoutMs);
-          if (!finish('timeout')) return;
-          controller.abort(error);
-          reject(error);
-        }, timeoutMs);
+        deadline = {
+          at: started + timeoutMs,
+          expire: () => {
+            const error = new BreakerTimeoutError(this.name, timeoutMs);
+            if (!finish('timeout')) return;
+            controller.abort(error);
+            reject(error);
+          },
+          previous: undefined,
+          next: undefined,
+          queued: false,
+        };
+        this.deadlines.add(deadline);
       }
       if (controller !== undefined && callerSignal !== undefined) {
         if (callerSignal.aborted) controller.abort(callerSignal.reason);

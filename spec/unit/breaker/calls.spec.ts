@@ -179,3 +179,46 @@ describe("the caller's signal (per call)", () => {
     expect(seen?.aborted).toBe(true);
   });
 });
+
+describe('call timeouts share one timer', () => {
+  it('times each call out at its own deadline with a single pending timer', async () => {
+    const { breaker, clock } = testBreaker({ callTimeoutMs: 100, tolerance: { failures: 10, windowMs: 1000 } });
+    const never = () => new Promise<never>(() => undefined);
+    const first = outcome(breaker.call(never));
+    clock.advance(30);
+    const second = outcome(breaker.call(never));
+    const third = outcome(breaker.call(never));
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(70);
+    expect(await first).toBe('ERR_BREAKER_TIMEOUT');
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(29);
+    await Promise.resolve();
+    let settled = false;
+    void second.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    clock.advance(1);
+    expect(await second).toBe('ERR_BREAKER_TIMEOUT');
+    expect(await third).toBe('ERR_BREAKER_TIMEOUT');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('honours a shorter timeout set by a hot reload for the calls after it', async () => {
+    const { breaker, clock } = testBreaker({ callTimeoutMs: 100, tolerance: { failures: 10, windowMs: 1000 } });
+    const never = () => new Promise<never>(() => undefined);
+    const long = outcome(breaker.call(never));
+    breaker.reconfigure({ callTimeoutMs: 10 });
+    const short = outcome(breaker.call(never));
+    clock.advance(10);
+    expect(await short).toBe('ERR_BREAKER_TIMEOUT');
+    clock.advance(89);
+    let settled = false;
+    void long.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    clock.advance(1);
+    expect(await long).toBe('ERR_BREAKER_TIMEOUT');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
