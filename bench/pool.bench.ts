@@ -60,7 +60,7 @@ import { formatCount, formatNs, formatRatio, sizeLabel } from './support/format.
 import { median, quantile } from './support/stats.js';
 import { defineSuite, type SuiteContext } from './support/suite.js';
 import { loadOverseer, type Overseer } from './support/target.js';
-import { nowNs } from './support/timing.js';
+import { interleavedRounds, nowNs } from './support/timing.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const ECHO_WORKER = join(benchDir, '..', 'workers', 'echo.mjs');
@@ -147,16 +147,8 @@ interface Contender {
 }
 
 /** Warms every contender up, then `rounds` rounds of one batch each, the first contender rotating. */
-async function interleaved(contenders: readonly Contender[], rounds: number, warmupBatches: number): Promise<Map<string, number[]>> {
-  for (const contender of contenders) for (let batch = 0; batch < warmupBatches; batch += 1) await contender.batch();
-  const samples = new Map<string, number[]>(contenders.map((contender) => [contender.name, []]));
-  for (let round = 0; round < rounds; round += 1) {
-    for (let turn = 0; turn < contenders.length; turn += 1) {
-      const contender = contenders[(round + turn) % contenders.length]!;
-      samples.get(contender.name)!.push(await contender.batch());
-    }
-  }
-  return samples;
+function interleaved(contenders: readonly Contender[], rounds: number, warmupBatches: number): Promise<Map<string, number[]>> {
+  return interleavedRounds(contenders, rounds, warmupBatches, (contender) => contender.batch());
 }
 
 function describeSamples(samples: readonly number[], unit: string): string {

@@ -59,7 +59,7 @@ import { collectGarbage } from './support/memory.js';
 import { median, quantile } from './support/stats.js';
 import { defineSuite, type SuiteContext } from './support/suite.js';
 import { builtModule, loadOverseer, type Overseer } from './support/target.js';
-import { nowNs } from './support/timing.js';
+import { interleavedRounds, nowNs } from './support/timing.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
@@ -339,17 +339,9 @@ async function timeAwaitedBatches(contender: Contender, batches: number): Promis
 }
 
 /** Warms every contender up, then `rounds` rounds of one batch each, the first contender rotating. */
-async function interleaved(contenders: readonly Contender[], rounds: number, warmupCalls: number): Promise<Map<string, number[]>> {
+function interleaved(contenders: readonly Contender[], rounds: number, warmupCalls: number): Promise<Map<string, number[]>> {
   const warmupBatches = Math.max(1, Math.ceil(warmupCalls / BATCH));
-  for (const contender of contenders) await timeAwaitedBatches(contender, warmupBatches);
-  const samples = new Map<string, number[]>(contenders.map((contender) => [contender.name, []]));
-  for (let round = 0; round < rounds; round += 1) {
-    for (let turn = 0; turn < contenders.length; turn += 1) {
-      const contender = contenders[(round + turn) % contenders.length]!;
-      samples.get(contender.name)!.push(...(await timeAwaitedBatches(contender, 1)));
-    }
-  }
-  return samples;
+  return interleavedRounds(contenders, rounds, warmupBatches, async (contender) => (await timeAwaitedBatches(contender, 1))[0]!);
 }
 
 function describeSamples(samples: readonly number[]): string {

@@ -33,3 +33,25 @@ export async function timeAsync<T>(run: () => Promise<T>): Promise<{ ns: number;
   const result = await run();
   return { ns: nowNs() - started, result };
 }
+
+/**
+ * Warms every contender up with `warmupBatches` batches, then runs `rounds` rounds of one timed
+ * batch each, the contender that goes first rotating from round to round (so that drift in the
+ * machine's load falls on all alike); returns each contender's batch results by name.
+ */
+export async function interleavedRounds<C extends { name: string }>(
+  contenders: readonly C[],
+  rounds: number,
+  warmupBatches: number,
+  batch: (contender: C) => Promise<number>,
+): Promise<Map<string, number[]>> {
+  for (const contender of contenders) for (let warmup = 0; warmup < warmupBatches; warmup += 1) await batch(contender);
+  const samples = new Map<string, number[]>(contenders.map((contender) => [contender.name, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    for (let turn = 0; turn < contenders.length; turn += 1) {
+      const contender = contenders[(round + turn) % contenders.length]!;
+      samples.get(contender.name)!.push(await batch(contender));
+    }
+  }
+  return samples;
+}
