@@ -177,16 +177,24 @@ while math.max(at, newest) - oldest < window_ms do at = next_up(at) end
 return {string.format('%.17g', delay_until(now, at)), used}
 `;
 
-/** algorithms/token-bucket.ts: the value is "<tokens> <updatedAt>". */
-const tokenBucket = `
-local tokens = limit
+/**
+ * The buckets keep "<value> <updatedAt>" under the key: this reads it into `name` and `updated`,
+ * or `initial` and `now` for a fresh key.
+ */
+function storedPair(name: string, initial: string): string {
+  return `local ${name} = ${initial}
 local updated = now
 local stored = redis.call('GET', key)
 if stored then
   local space = string.find(stored, ' ', 1, true)
-  tokens = tonumber(string.sub(stored, 1, space - 1))
+  ${name} = tonumber(string.sub(stored, 1, space - 1))
   updated = tonumber(string.sub(stored, space + 1))
-end
+end`;
+}
+
+/** algorithms/token-bucket.ts: the value is "<tokens> <updatedAt>". */
+const tokenBucket = `
+${storedPair('tokens', 'limit')}
 local function tokens_at(t)
   local elapsed = 0
   if t > updated then elapsed = t - updated end
@@ -210,14 +218,7 @@ return {string.format('%.17g', delay), limit - math.floor(available)}
 
 /** algorithms/leaky-bucket.ts: the value is "<level> <updatedAt>". */
 const leakyBucket = `
-local level = 0
-local updated = now
-local stored = redis.call('GET', key)
-if stored then
-  local space = string.find(stored, ' ', 1, true)
-  level = tonumber(string.sub(stored, 1, space - 1))
-  updated = tonumber(string.sub(stored, space + 1))
-end
+${storedPair('level', '0')}
 local function level_at(t)
   local elapsed = 0
   if t > updated then elapsed = t - updated end
