@@ -1,3 +1,3 @@
 export type { Clock, TestClock } from './clock.js';
-export { systemClock } from './system-clock.js';
+export { systemClock, maxTimerDelayMs } from './system-clock.js';
 export { createTestClock } from './test-clock.js';

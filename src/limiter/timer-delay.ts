@@ -1,5 +1,7 @@
-/** The longest delay Node's timers take; a longer one fires after 1 ms instead (with a warning). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+import { maxTimerDelayMs } from '../clock/index.js';
+
+/** The longest delay one Node timer takes (see `maxTimerDelayMs`). */
+export const MAX_TIMER_MS = maxTimerDelayMs;
 
 /**
  * A delay a real timer can wait: at most {@link MAX_TIMER_MS}. Every timer of the limiters

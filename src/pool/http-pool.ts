@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Client } from 'undici';
 import type { Clock } from '../clock/index.js';
-import { systemClock } from '../clock/index.js';
+import { maxTimerDelayMs, systemClock } from '../clock/index.js';
 import { ConfigError } from '../core/index.js';
 import { finiteNumber, integer, record } from '../core/validate.js';
 import { HttpTimeoutError } from './http-errors.js';
@@ -35,7 +35,7 @@ interface ResolvedHttpWorkerOptions {
 }
 
 /** The longest delay Node's timers keep; a longer one fires after 1 ms. */
-const maxTimerMs = 2_147_483_647;
+const maxTimerMs = maxTimerDelayMs;
 
 function positive(option: string, value: unknown, fallback: number): number {
   const number = finiteNumber(option, value, fallback, 0);

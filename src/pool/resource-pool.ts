@@ -113,9 +113,6 @@ class PoolLease<W> implements Lease<W> {
   }
 }
 
-/** The longest delay Node's timers take; longer ones would fire after 1 ms. */
-const maxTimerMs = 2 ** 31 - 1;
-
 /** A checkout's timeout: a number >= 0, `Infinity` for none; anything else is a RangeError. */
 function checkoutTimeout(value: number): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
@@ -255,17 +252,10 @@ export class ResourcePool<W> implements Pool<W> {
         startedAt,
       };
       if (timeoutMs !== Number.POSITIVE_INFINITY) {
-        // Node's timers take at most ~24.8 days; a longer wait re-arms until its deadline.
-        const deadline = startedAt + timeoutMs;
-        const arm = (delay: number): void => {
-          waiter.timer = this.clock.setTimeout(() => {
-            waiter.timer = undefined;
-            const left = deadline - this.clock.now();
-            if (left > 0) arm(left);
-            else this.withdraw(waiter, 'timeout', PoolTimeoutError.refuse(this.name, timeoutMs));
-          }, Math.min(delay, maxTimerMs));
-        };
-        arm(timeoutMs);
+        waiter.timer = this.clock.setTimeout(() => {
+          waiter.timer = undefined;
+          this.withdraw(waiter, 'timeout', PoolTimeoutError.refuse(this.name, timeoutMs));
+        }, timeoutMs);
       }
       if (signal) {
         waiter.onAbort = () => this.withdraw(waiter, 'aborted', new PoolAbortedError(this.name, signal.reason));

@@ -4,7 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Clock } from '../clock/index.js';
-import { systemClock } from '../clock/index.js';
+import { maxTimerDelayMs, systemClock } from '../clock/index.js';
 import { ConfigError } from '../core/index.js';
 import { finiteNumber, integer, nonEmptyString, record } from '../core/validate.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
@@ -114,7 +114,7 @@ function resourceLimits(value: unknown): ResourceLimits | undefined {
 }
 
 /** The longest delay Node's timers keep; a longer one fires after 1 ms. */
-const maxTimerMs = 2_147_483_647;
+const maxTimerMs = maxTimerDelayMs;
 
 function idleTimeout(value: unknown): number {
   if (value === Number.POSITIVE_INFINITY) return value;

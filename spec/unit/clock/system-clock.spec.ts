@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../../src/index.js';
+import { maxTimerDelayMs, systemClock } from '../../../src/index.js';
 
 // The one spec file allowed to touch real time: each wait is a 1-5 ms timer bounded by a 50 ms waitFor.
 const realWait = { timeout: 50, interval: 1 } as const;
@@ -61,5 +61,20 @@ describe('systemClock.clearTimeout cancels a pending timer', () => {
     expect(() => systemClock.clearTimeout(handle)).not.toThrow();
     expect(() => systemClock.clearTimeout(undefined)).not.toThrow();
     expect(fired).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('systemClock with delays past one Node timer', () => {
+  it('does not fire a delay longer than ~24.8 days after 1 ms, and clears it', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    let fired = false;
+    const handle = systemClock.setTimeout(() => (fired = true), maxTimerDelayMs + 1000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fired).toBe(false);
+    systemClock.clearTimeout(handle);
+    process.off('warning', onWarning);
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
   });
 });
