@@ -31,6 +31,16 @@ describe('contract: Circuit breaker', () => {
     expect(overseer.isBreakerOpenError(error)).toBe(true);
   });
 
+  it('a call without a function rejects with BreakerArgumentError, a TypeError with a code and a guard', async () => {
+    const breaker = overseer.createBreaker({ name: 'misuse' });
+    const error = await breaker.call(undefined as never).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(overseer.BreakerArgumentError);
+    expect(error).toMatchObject({ code: 'ERR_BREAKER_ARGUMENT', breaker: 'misuse', argument: 'fn' });
+    expect(overseer.isBreakerArgumentError(error)).toBe(true);
+    expect(breaker.stats()).toEqual({ successes: 0, failures: 0, rejected: 0, opened: 0 });
+  });
+
   it('breakerChild returns a ChildSpec whose id is the name', () => {
     const spec = overseer.breakerChild({ name: 'child', restart: 'transient', shutdown: 10 });
     expect(spec).toMatchObject({ id: 'child', restart: 'transient', shutdown: 10 });

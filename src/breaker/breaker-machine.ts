@@ -15,6 +15,11 @@ export interface BreakerMachineInput {
 export interface BreakerContext extends BreakerMachineInput {
   /** `clock.now()` when it last opened. */
   openedAt: number;
+  /**
+   * `clock.now()` at which the last opening's reset timer fires (`openedAt` + the `resetMs` of that
+   * opening): what a refusal's `retryAfterMs` counts down to, unchanged by a later CONFIGURE.
+   */
+  halfOpenAt: number;
   /** Successful probes counted in the current half_open spell. */
   probeSuccesses: number;
 }
@@ -62,7 +67,10 @@ export const breakerMachine = setup({
     lastProbeNeeded: ({ context }) => context.probeSuccesses + 1 >= context.halfOpenProbes,
   },
   actions: {
-    stampOpened: assign({ openedAt: ({ context }) => context.clock.now() }),
+    stampOpened: assign(({ context }) => {
+      const openedAt = context.clock.now();
+      return { openedAt, halfOpenAt: openedAt + context.resetMs };
+    }),
     countProbeSuccess: assign({ probeSuccesses: ({ context }) => context.probeSuccesses + 1 }),
     forgetProbes: assign({ probeSuccesses: 0 }),
     configure: assign(({ event }) =>
@@ -71,7 +79,7 @@ export const breakerMachine = setup({
   },
 }).createMachine({
   id: 'breaker',
-  context: ({ input }) => ({ ...input, openedAt: 0, probeSuccesses: 0 }),
+  context: ({ input }) => ({ ...input, openedAt: 0, halfOpenAt: 0, probeSuccesses: 0 }),
   initial: 'closed',
   on: {
     CONFIGURE: { actions: 'configure' },

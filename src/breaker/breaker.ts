@@ -3,7 +3,7 @@ import type { Clock } from '../clock/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
 import { breakerMachine, type BreakerStateValue } from './breaker-machine.js';
 import { CallDeadlines, type Deadline } from './call-deadlines.js';
-import { BreakerOpenError, BreakerTimeoutError } from './errors.js';
+import { BreakerArgumentError, BreakerOpenError, BreakerTimeoutError } from './errors.js';
 import { ConfigError } from '../core/index.js';
 import { resolveBreakerOptions, toleranceFor, type BreakerOptions, type ResolvedBreakerOptions } from './options.js';
 import type { Tolerance } from './tolerance.js';
@@ -29,9 +29,18 @@ export interface Breaker {
   /** The XState actor that holds the state. */
   readonly actor: AnyActorRef;
   state(): BreakerState;
-  /** Runs `fn` if admitted; rejects with `BreakerOpenError` (without running it) when not. */
+  /**
+   * Runs `fn` if admitted; rejects with `BreakerOpenError` (without running it) when not, and with
+   * `BreakerArgumentError` (running nothing, counting nothing) when `fn` is not a function or
+   * `options` are malformed. Always settles by rejecting, never throws: if `fn` throws, returns a
+   * thenable whose `then` throws, or `isFailure`/`neutral` throw on its error, the call fails with
+   * that error and counts as a failure.
+   */
   call<T>(fn: (signal: AbortSignal) => T | Promise<T>, options?: CallOptions): Promise<T>;
-  /** Records one failure by hand. */
+  /**
+   * Records one failure by hand, counted in `stats().failures` in every state: closed, it counts
+   * toward the tolerance; half-open, it reopens the breaker; open or disabled, it changes nothing.
+   */
   melt(): void;
   /** → closed, failure history cleared, pending reset timer cancelled. Ignored while disabled. */
   reset(): void;
@@ -42,9 +51,11 @@ export interface Breaker {
   stats(): BreakerStats;
   /**
    * Changes options live (a hot reload) without losing state: an open breaker stays open (its
-   * reset timer keeps its time; a new `resetMs` applies from the next opening), counted failures
-   * stay counted, calls in flight finish under the options they started with. `name`, `clock`
-   * and `telemetry` cannot change. An invalid patch throws `ConfigError` and changes nothing.
+   * reset timer keeps its time, and refusals keep counting down to it; a new `resetMs` applies
+   * from the next opening), counted failures stay counted (as many as the new tolerance can use:
+   * its newest `failures + 1`), calls in flight keep their deadline (their errors are judged by
+   * the `isFailure` in force when they settle). `name`, `clock` and `telemetry` cannot change.
+   * An invalid patch throws `ConfigError` and changes nothing.
    */
   reconfigure(patch: BreakerReconfiguration): void;
 }
@@ -54,7 +65,8 @@ export interface CallOptions {
   /**
    * Errors that say nothing about the protected service (e.g. a local pool was full before the
    * call reached it): they propagate but count neither as failure nor as success, and a probe
-   * that ends with one just frees its slot.
+   * that ends with one just frees its slot. If it throws, the call fails with what it threw and
+   * counts as a failure.
    */
   neutral?: (error: unknown) => boolean;
   /**
@@ -79,6 +91,32 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null | undefined)?.then === 'function';
 }
 
+/** What is wrong with the arguments of a call, or undefined when they are fine. */
+function malformedCall(fn: unknown, options: unknown): { argument: string; value: unknown; expectation: string } | undefined {
+  if (typeof fn !== 'function') return { argument: 'fn', value: fn, expectation: 'a function' };
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) return { argument: 'options', value: options, expectation: 'an object or undefined' };
+  const { neutral, signal } = options as { neutral?: unknown; signal?: unknown };
+  if (neutral !== undefined && typeof neutral !== 'function') {
+    return { argument: 'options.neutral', value: neutral, expectation: 'a function or undefined' };
+  }
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    return { argument: 'options.signal', value: signal, expectation: 'an AbortSignal or undefined' };
+  }
+  return undefined;
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as Partial<AbortSignal> | null;
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
+}
+
 /**
  * The breaker behind {@link createBreaker}.
  *
@@ -98,7 +136,8 @@ export class CircuitBreaker implements Breaker {
   private actorDown = false;
   /** The rejected promise every refusal of the current spell returns; see `refuse`. */
   private standingRefusal: Promise<never> | undefined;
-  private openedAt = 0;
+  /** `clock.now()` at which the current open spell's reset timer moves the breaker to half_open. */
+  private halfOpenAt = 0;
   /** Probe calls admitted and not yet settled, whichever half-open spell admitted them. */
   private probesInFlight = 0;
   private halfOpenSpell = 0;
@@ -118,8 +157,7 @@ export class CircuitBreaker implements Breaker {
     return value;
   };
   private readonly closedFailed = (error: unknown): never => {
-    this.recordClosedOutcome(this.counts(error) ? 'failure' : 'success');
-    throw error;
+    throw this.recordClosedError(error);
   };
 
   constructor(options: BreakerOptions) {
@@ -144,7 +182,15 @@ export class CircuitBreaker implements Breaker {
   // ---------------------------------------------------------------- the call path
 
   call<T>(fn: (signal: AbortSignal) => T | Promise<T>, options?: CallOptions): Promise<T> {
-    // Hot path (bench/breaker.bench.ts): one read of the cached state decides.
+    // Hot path (bench/breaker.bench.ts): one read of the cached state decides, once a typeof has
+    // made sure there is a call at all.
+    if (typeof fn !== 'function' || options !== undefined) {
+      const malformed = malformedCall(fn, options);
+      if (malformed !== undefined) {
+        // A caller's programming error, not the service's failure: rejected in every state, counted nowhere.
+        return Promise.reject(new BreakerArgumentError(this.name, malformed.argument, malformed.value, malformed.expectation));
+      }
+    }
     switch (this.current) {
       case 'closed':
         if (this.options.callTimeoutMs !== undefined || this.telemetry.observed || options?.neutral) {
@@ -164,13 +210,29 @@ export class CircuitBreaker implements Breaker {
     let result: T | Promise<T>;
     try {
       result = fn(signal);
+      // Inside the try: reading `then` runs a getter of the caller's object, which may throw.
+      if (isThenable(result)) return Promise.resolve(result).then(this.closedSucceeded, this.closedFailed);
     } catch (error) {
-      this.recordClosedOutcome(this.counts(error) ? 'failure' : 'success');
-      return Promise.reject(error);
+      return Promise.reject(this.recordClosedError(error));
     }
-    if (isThenable(result)) return Promise.resolve(result).then(this.closedSucceeded, this.closedFailed);
     this.recordClosedOutcome('success');
     return Promise.resolve(result);
+  }
+
+  /**
+   * Counts the error a closed call failed with and returns what the call rejects with: the error
+   * itself, or, when `isFailure` throws on it, what `isFailure` threw (counted as a failure).
+   */
+  private recordClosedError(error: unknown): unknown {
+    let outcome: CallOutcome;
+    try {
+      outcome = this.counts(error) ? 'failure' : 'success';
+    } catch (classifierError) {
+      this.recordClosedOutcome('failure');
+      return classifierError;
+    }
+    this.recordClosedOutcome(outcome);
+    return error;
   }
 
   /** Any other admitted call: a probe, a call with a timeout, or one whose duration is reported. */
@@ -203,8 +265,18 @@ export class CircuitBreaker implements Breaker {
         if (finish('success')) resolve(value);
       };
       const fail = (error: unknown): void => {
-        const outcome = neutral?.(error) === true ? 'neutral' : this.counts(error) ? 'failure' : 'success';
-        if (finish(outcome)) reject(error);
+        // Settled already (timed out): the late error is nobody's business, its classifiers included.
+        if (settled) return;
+        let outcome: CallOutcome;
+        let reason = error;
+        try {
+          outcome = neutral?.(error) === true ? 'neutral' : this.counts(error) ? 'failure' : 'success';
+        } catch (classifierError) {
+          // A classifier that throws must not leave the call pending nor its probe slot taken.
+          outcome = 'failure';
+          reason = classifierError;
+        }
+        if (finish(outcome)) reject(reason);
       };
       if (controller !== undefined && timeoutMs !== undefined) {
         deadline = {
@@ -212,8 +284,8 @@ export class CircuitBreaker implements Breaker {
           expire: () => {
             const error = new BreakerTimeoutError(this.name, timeoutMs);
             if (!finish('timeout')) return;
-            controller.abort(error);
             reject(error);
+            controller.abort(error);
           },
           previous: undefined,
           next: undefined,
@@ -228,12 +300,16 @@ export class CircuitBreaker implements Breaker {
       let result: T | Promise<T>;
       try {
         result = fn(controller?.signal ?? callerSignal ?? neverAborted);
+        // Inside the try: reading `then` runs a getter of the caller's object, which may throw.
+        if (isThenable(result)) {
+          Promise.resolve(result).then(succeed, fail);
+          return;
+        }
       } catch (error) {
         fail(error);
         return;
       }
-      if (isThenable(result)) Promise.resolve(result).then(succeed, fail);
-      else succeed(result);
+      succeed(result);
     });
   }
 
@@ -252,10 +328,12 @@ export class CircuitBreaker implements Breaker {
   }
 
   private createRefusal(state: 'open' | 'half_open' | 'disabled'): Promise<never> {
-    const openedAt = this.openedAt;
+    // The reset timer of this spell fires at `halfOpenAt` whatever `resetMs` is now: a hot reload
+    // changes resetMs from the next opening only.
+    const halfOpenAt = this.halfOpenAt;
     const retryAfterMs =
       state === 'open'
-        ? () => Math.max(0, openedAt + this.options.resetMs - this.clock.now())
+        ? () => Math.max(0, halfOpenAt - this.clock.now())
         : state === 'half_open'
           ? 0
           : Number.POSITIVE_INFINITY;
@@ -299,11 +377,9 @@ export class CircuitBreaker implements Breaker {
   // ---------------------------------------------------------------- the API's events
 
   melt(): void {
-    if (this.current === 'closed') this.recordClosedOutcome('failure');
-    else if (this.current === 'half_open') {
-      this.failures += 1;
-      this.machineActor.send({ type: 'PROBE_FAILED' });
-    }
+    if (this.current === 'closed') return this.recordClosedOutcome('failure');
+    this.failures += 1;
+    if (this.current === 'half_open') this.machineActor.send({ type: 'PROBE_FAILED' });
   }
 
   reset(): void {
@@ -371,7 +447,7 @@ export class CircuitBreaker implements Breaker {
     this.moveTo('closed', 0);
     actor.subscribe({
       next: (snapshot) => {
-        if (actor === this.machineActor) this.moveTo(snapshot.value, snapshot.context.openedAt);
+        if (actor === this.machineActor) this.moveTo(snapshot.value, snapshot.context.halfOpenAt);
       },
       error: () => this.onActorDown(actor),
       complete: () => this.onActorDown(actor),
@@ -383,17 +459,17 @@ export class CircuitBreaker implements Breaker {
   private onActorDown(actor: Actor<typeof breakerMachine>): void {
     if (actor !== this.machineActor) return;
     this.actorDown = true;
-    this.moveTo('disabled', this.openedAt);
+    this.moveTo('disabled', this.halfOpenAt);
   }
 
-  private moveTo(next: BreakerState, openedAt: number): void {
+  private moveTo(next: BreakerState, halfOpenAt: number): void {
     const from = this.current;
     if (next === from) return;
     this.current = next;
     this.standingRefusal = undefined;
     if (next === 'open') {
       this.opened += 1;
-      this.openedAt = openedAt;
+      this.halfOpenAt = halfOpenAt;
     } else if (next === 'half_open') {
       this.halfOpenSpell += 1;
     } else if (next === 'closed') {

@@ -1,4 +1,4 @@
-import { OverseerError, hasCode, withoutStack } from '../core/index.js';
+import { OverseerError, describeValue, hasCode, withoutStack } from '../core/index.js';
 
 /**
  * A breaker refused a call without running it: it is open, half-open with every probe slot taken,
@@ -18,7 +18,7 @@ export class BreakerOpenError extends OverseerError {
   private readonly retryAfter: number | (() => number);
 
   constructor(breaker: string, retryAfterMs: number | (() => number), state: 'open' | 'half_open' | 'disabled') {
-    const when = typeof retryAfterMs === 'number' ? ` (retry after ${Math.ceil(retryAfterMs)} ms)` : '';
+    const when = typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) ? ` (retry after ${Math.ceil(retryAfterMs)} ms)` : '';
     super(`breaker '${breaker}' is ${state.replace('_', '-')}: call refused${when}`);
     this.breaker = breaker;
     this.retryAfter = retryAfterMs;
@@ -56,6 +56,36 @@ export class BreakerTimeoutError extends OverseerError {
     this.breaker = breaker;
     this.timeoutMs = timeoutMs;
   }
+}
+
+/**
+ * A call was made with something that is not a call: `fn` not a function, or `options` (its
+ * `neutral`, its `signal`) not what they claim. A caller's programming error, not the protected
+ * service's failure: the call is rejected at once, nothing runs, and nothing is counted (neither
+ * a failure nor a refusal), in every state. A `TypeError`, as {@link ConfigError} is.
+ */
+export class BreakerArgumentError extends TypeError {
+  /** Always `'ERR_BREAKER_ARGUMENT'`. */
+  readonly code = 'ERR_BREAKER_ARGUMENT' as const;
+  /** The breaker's name. */
+  readonly breaker: string;
+  /** The argument that was wrong: `fn`, `options`, `options.neutral` or `options.signal`. */
+  readonly argument: string;
+  /** The value it had. */
+  readonly value: unknown;
+
+  constructor(breaker: string, argument: string, value: unknown, expectation: string) {
+    super(`breaker '${breaker}': call(fn, options) expects ${argument} to be ${expectation}, got ${describeValue(value)}`);
+    this.name = 'BreakerArgumentError';
+    this.breaker = breaker;
+    this.argument = argument;
+    this.value = value;
+  }
+}
+
+/** True when `error` is a {@link BreakerArgumentError}, even from another copy of the package. */
+export function isBreakerArgumentError(error: unknown): error is BreakerArgumentError {
+  return hasCode(error, 'ERR_BREAKER_ARGUMENT');
 }
 
 /** True when `error` is a {@link BreakerOpenError}, even from another copy of the package. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
 import { ConfigError } from '../core/index.js';
-import { finiteNumber, integer, nonEmptyString, record } from '../core/validate.js';
+import { integer, nonEmptyString, record } from '../core/validate.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 import { AnyTolerance, CountTolerance, RateTolerance, type Tolerance } from './tolerance.js';
 
@@ -10,8 +10,9 @@ export interface BreakerOptions {
   /** Names the breaker in errors, telemetry and look-ups. Required. */
   name: string;
   /**
-   * fuse's count tolerance: opens when the failures inside the last `windowMs` exceed `failures`.
-   * Default `{ failures: 5, windowMs: 10000 }`.
+   * fuse's count tolerance: opens when the failures inside the last `windowMs` exceed `failures`
+   * (any integer up to `Number.MAX_SAFE_INTEGER`; memory follows the failures that actually
+   * happen, not this number). Default `{ failures: 5, windowMs: 10000 }`.
    */
   tolerance?: { failures: number; windowMs: number };
   /**
@@ -25,7 +26,10 @@ export interface BreakerOptions {
   halfOpenProbes?: number;
   /** A call slower than this is a failure: its signal is aborted and it rejects. Default none. */
   callTimeoutMs?: number;
-  /** Which errors count as failures. Default: every error. Errors that don't count still propagate. */
+  /**
+   * Which errors count as failures. Default: every error. Errors that don't count still propagate
+   * (and count as successes). If it throws, the call rejects with what it threw and counts as a failure.
+   */
   isFailure?: (error: unknown) => boolean;
   /** Default `systemClock`. */
   clock?: Clock;
@@ -83,10 +87,11 @@ export function resolveBreakerOptions(options: unknown): ResolvedBreakerOptions 
   });
 }
 
+/** A finite number `> 0`, or the default when absent. */
 function positive(option: string, value: unknown, fallback: number): number {
-  const number = finiteNumber(option, value, fallback, 0);
-  if (number <= 0) throw new ConfigError(option, value, 'a finite number > 0');
-  return number;
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(option, value, 'a finite number > 0');
+  return value;
 }
 
 /** The tolerance strategy the options ask for. */

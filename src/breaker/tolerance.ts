@@ -22,47 +22,54 @@ export interface Tolerance {
 /**
  * jlouis/fuse's tolerance `{standard, MaxR, MaxT}`: failures are time-stamped; a failure at t is
  * dropped once `now - t >= windowMs`; the breaker opens when more than `failures` remain.
- * Only the newest `failures + 1` stamps matter, so they live in a fixed ring buffer.
+ *
+ * Only the newest `failures + 1` failures inside the window can change an answer, so no more are
+ * held. They are held as runs (a time and how many failures happened at it) in a ring that is
+ * allocated at the first failure, small, and doubled only when the failures really held fill it:
+ * memory follows the failures that actually happen inside one window (equal times sharing a
+ * run), never the option, so `failures: 1e12` costs what `failures: 5` does until that many
+ * failures really arrive within `windowMs`.
  */
 export class CountTolerance implements Tolerance {
+  /** Runs a new ring holds; the ring doubles from here, at most to `failures + 1`. */
+  private static readonly initialRuns = 4;
   readonly countsSuccesses = false;
-  private readonly stamps: Float64Array;
+  /** The runs, oldest first from `head`: `[time, count]` pairs; undefined until the first failure. */
+  private runs: Float64Array | undefined;
   private head = 0;
+  /** Runs held. */
   private length = 0;
+  /** Failures held: the sum of the runs' counts, at most `failures + 1`. */
+  private total = 0;
 
   constructor(
     private readonly failures: number,
     private readonly windowMs: number,
-  ) {
-    this.stamps = new Float64Array(failures + 1);
-  }
+  ) {}
 
   success(): void {}
 
   failure(now: number): boolean {
-    const capacity = this.stamps.length;
-    while (this.length > 0 && now - this.stamps[this.head]! >= this.windowMs) {
-      this.head = (this.head + 1) % capacity;
-      this.length -= 1;
-    }
-    if (this.length === capacity) {
-      this.head = (this.head + 1) % capacity;
-      this.length -= 1;
-    }
-    this.stamps[(this.head + this.length) % capacity] = now;
-    this.length += 1;
-    return this.length > this.failures;
+    this.expire(now);
+    this.record(now, 1);
+    return this.total > this.failures;
   }
 
-  /** Failures inside the window as of the last failure recorded. */
+  /** Failures inside the window as of the last failure recorded (at most `failures + 1`). */
   get recorded(): number {
-    return this.length;
+    return this.total;
   }
 
   /** The recorded failure times, oldest first. */
   failureTimes(): number[] {
     const times: number[] = [];
-    for (let index = 0; index < this.length; index += 1) times.push(this.stamps[(this.head + index) % this.stamps.length]!);
+    const runs = this.runs;
+    if (runs === undefined) return times;
+    const capacity = runs.length >> 1;
+    for (let index = 0; index < this.length; index += 1) {
+      const slot = ((this.head + index) % capacity) * 2;
+      for (let count = 0; count < runs[slot + 1]!; count += 1) times.push(runs[slot]!);
+    }
     return times;
   }
 
@@ -70,23 +77,100 @@ export class CountTolerance implements Tolerance {
     const source = previous instanceof AnyTolerance ? previous.part(CountTolerance) : previous;
     if (!(source instanceof CountTolerance)) return;
     this.clear();
-    for (const time of source.failureTimes()) this.record(time);
-  }
-
-  /** Records a failure time without deciding anything (used when taking over a history). */
-  private record(time: number): void {
-    const capacity = this.stamps.length;
-    if (this.length === capacity) {
-      this.head = (this.head + 1) % capacity;
-      this.length -= 1;
+    const runs = source.runs;
+    if (runs === undefined) return;
+    const capacity = runs.length >> 1;
+    for (let index = 0; index < source.length; index += 1) {
+      const slot = ((source.head + index) % capacity) * 2;
+      this.record(runs[slot]!, runs[slot + 1]!);
     }
-    this.stamps[(this.head + this.length) % capacity] = time;
-    this.length += 1;
   }
 
   clear(): void {
     this.head = 0;
     this.length = 0;
+    this.total = 0;
+    // A ring that grew for a burst is given back; a small one is kept for the next failure.
+    if (this.runs !== undefined && this.runs.length > CountTolerance.initialRuns * 2) this.runs = undefined;
+  }
+
+  /** Drops the failures that left the window (`now - t >= windowMs`), oldest first. */
+  private expire(now: number): void {
+    const runs = this.runs;
+    if (runs === undefined) return;
+    const capacity = runs.length >> 1;
+    while (this.length > 0 && now - runs[this.head * 2]! >= this.windowMs) {
+      this.total -= runs[this.head * 2 + 1]!;
+      this.head = (this.head + 1) % capacity;
+      this.length -= 1;
+    }
+    if (this.length === 0) this.clear();
+  }
+
+  /** Records `count` failures at `time` without deciding anything, keeping the newest `failures + 1`. */
+  private record(time: number, count: number): void {
+    const limit = this.failures + 1;
+    if (count >= limit) {
+      this.clear();
+      count = limit;
+    } else {
+      this.forgetOldest(this.total + count - limit);
+    }
+    let runs = this.runs;
+    if (runs !== undefined && this.length > 0) {
+      const newest = ((this.head + this.length - 1) % (runs.length >> 1)) * 2;
+      if (runs[newest] === time) {
+        runs[newest + 1]! += count;
+        this.total += count;
+        return;
+      }
+    }
+    if (runs === undefined || this.length === runs.length >> 1) runs = this.grow();
+    const slot = ((this.head + this.length) % (runs.length >> 1)) * 2;
+    runs[slot] = time;
+    runs[slot + 1] = count;
+    this.length += 1;
+    this.total += count;
+  }
+
+  /** Forgets the `excess` oldest failures held (none when `excess <= 0`): beyond `failures + 1` they cannot change an answer. */
+  private forgetOldest(excess: number): void {
+    const runs = this.runs;
+    if (runs === undefined) return;
+    const capacity = runs.length >> 1;
+    while (excess > 0 && this.length > 0) {
+      const oldest = runs[this.head * 2 + 1]!;
+      if (oldest > excess) {
+        runs[this.head * 2 + 1] = oldest - excess;
+        this.total -= excess;
+        return;
+      }
+      excess -= oldest;
+      this.total -= oldest;
+      this.head = (this.head + 1) % capacity;
+      this.length -= 1;
+    }
+  }
+
+  /** A ring with room for one more run: the first one, or the old one's runs in a ring twice as large. */
+  private grow(): Float64Array {
+    const old = this.runs;
+    const limit = this.failures + 1;
+    if (old === undefined) {
+      this.runs = new Float64Array(Math.min(CountTolerance.initialRuns, limit) * 2);
+      this.head = 0;
+      return this.runs;
+    }
+    const capacity = old.length >> 1;
+    const runs = new Float64Array(Math.min(capacity * 2, limit) * 2);
+    for (let index = 0; index < this.length; index += 1) {
+      const from = ((this.head + index) % capacity) * 2;
+      runs[index * 2] = old[from]!;
+      runs[index * 2 + 1] = old[from + 1]!;
+    }
+    this.runs = runs;
+    this.head = 0;
+    return runs;
   }
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BreakerTimeoutError, isBreakerTimeoutError } from '../../../src/breaker/index.js';
+import { BreakerArgumentError, BreakerTimeoutError, isBreakerArgumentError, isBreakerTimeoutError } from '../../../src/breaker/index.js';
 import { ConfigError } from '../../../src/index.js';
 import { createBreaker } from '../../../src/breaker/index.js';
-import { fail, outcome, succeed, testBreaker } from '../../support/breaker.js';
+import { fail, outcome, quietBreaker, settledSoon, succeed, testBreaker } from '../../support/breaker.js';
 
 describe('call', () => {
   it('passes values and errors through unchanged, sync or async', async () => {
@@ -129,6 +129,41 @@ describe('options', () => {
     });
   }
 
+  it('names the option, what it expects and the value it got in the ConfigError message', () => {
+    const messages: Array<[Record<string, unknown>, string, unknown, string]> = [
+      [{ tolerance: { failures: -1, windowMs: 10 } }, 'tolerance.failures', -1, 'Invalid option tolerance.failures: expected an integer >= 0, got -1'],
+      [{ tolerance: { failures: 1.5, windowMs: 10 } }, 'tolerance.failures', 1.5, 'Invalid option tolerance.failures: expected an integer >= 0, got 1.5'],
+      [{ tolerance: { failures: 1, windowMs: 0 } }, 'tolerance.windowMs', 0, 'Invalid option tolerance.windowMs: expected a finite number > 0, got 0'],
+      [{ tolerance: 5 }, 'tolerance', 5, 'Invalid option tolerance: expected an object, got 5'],
+      [{ resetMs: 'soon' }, 'resetMs', 'soon', 'Invalid option resetMs: expected a finite number > 0, got "soon"'],
+      [{ halfOpenProbes: 0 }, 'halfOpenProbes', 0, 'Invalid option halfOpenProbes: expected an integer >= 1, got 0'],
+      [{ callTimeoutMs: 0 }, 'callTimeoutMs', 0, 'Invalid option callTimeoutMs: expected a finite number > 0, got 0'],
+      [{ failureRate: { threshold: 2, minimumCalls: 1, windowMs: 10 } }, 'failureRate.threshold', 2, 'Invalid option failureRate.threshold: expected a number in (0, 1], got 2'],
+      [{ failureRate: { threshold: 0.5, minimumCalls: 0, windowMs: 10 } }, 'failureRate.minimumCalls', 0, 'Invalid option failureRate.minimumCalls: expected an integer >= 1, got 0'],
+      [{ isFailure: 1 }, 'isFailure', 1, 'Invalid option isFailure: expected a function, got 1'],
+      [{ name: '' }, 'name', '', 'Invalid option name: expected a non-empty string, got ""'],
+    ];
+    for (const [patch, option, value, message] of messages) {
+      const error = (() => {
+        try {
+          createBreaker({ name: 'x', ...patch } as never);
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ code: 'ERR_CONFIG', option, value, message });
+    }
+  });
+
+  it('names the option that cannot change live in the ConfigError of reconfigure', () => {
+    const { breaker } = testBreaker();
+    expect(() => breaker.reconfigure({ clock: undefined } as never)).toThrow(
+      'Invalid option clock: expected one of tolerance, failureRate, resetMs, halfOpenProbes, callTimeoutMs, isFailure (cannot change live), got undefined',
+    );
+  });
+
   it('accepts threshold exactly 1', () => {
     expect(() => createBreaker({ name: 'x', failureRate: { threshold: 1, minimumCalls: 1, windowMs: 10 } })).not.toThrow();
   });
@@ -220,5 +255,53 @@ describe('call timeouts share one timer', () => {
     clock.advance(1);
     expect(await long).toBe('ERR_BREAKER_TIMEOUT');
     expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe('a call without a function', () => {
+  const states = ['closed', 'open', 'half_open', 'disabled'] as const;
+  for (const quiet of [true, false]) {
+    for (const state of states) {
+      it(`rejects with a TypeError (BreakerArgumentError naming fn), counts nothing and changes no state (${state}, ${quiet ? 'no telemetry subscriber' : 'a telemetry subscriber'})`, async () => {
+        const setup = quiet
+          ? { ...quietBreaker({ tolerance: { failures: 0, windowMs: 1000 }, resetMs: 100 }), events: [] }
+          : testBreaker({ tolerance: { failures: 0, windowMs: 1000 }, resetMs: 100 });
+        const { breaker, clock, events } = setup;
+        if (state !== 'closed') breaker.melt();
+        if (state === 'half_open') clock.advance(100);
+        if (state === 'disabled') breaker.disable();
+        expect(breaker.state()).toBe(state);
+        const before = breaker.stats();
+        const eventsBefore = events.length;
+        let call: Promise<unknown>;
+        try {
+          call = breaker.call(undefined as never);
+        } catch (error) {
+          call = Promise.reject(new Error(`threw synchronously: ${String(error)}`));
+        }
+        const error = await call.catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(TypeError);
+        expect(error).toBeInstanceOf(BreakerArgumentError);
+        expect(isBreakerArgumentError(error)).toBe(true);
+        expect(error).toMatchObject({ code: 'ERR_BREAKER_ARGUMENT', breaker: 'test', argument: 'fn', value: undefined });
+        expect((error as Error).message).toBe("breaker 'test': call(fn, options) expects fn to be a function, got undefined");
+        expect(breaker.stats()).toEqual(before);
+        expect(breaker.state()).toBe(state);
+        expect(events.length).toBe(eventsBefore);
+        if (state === 'half_open') {
+          expect(await settledSoon(breaker.call(succeed))).toBe('ok');
+          expect(breaker.state()).toBe('closed');
+        }
+      });
+    }
+  }
+
+  it('never opens the breaker however often it happens', async () => {
+    const { breaker } = quietBreaker({ tolerance: { failures: 0, windowMs: 1000 } });
+    for (const fn of [undefined, null, 42, 'fn', {}]) {
+      expect(await outcome(breaker.call(fn as never))).toBe('ERR_BREAKER_ARGUMENT');
+    }
+    expect(breaker.state()).toBe('closed');
+    expect(breaker.stats()).toEqual({ successes: 0, failures: 0, rejected: 0, opened: 0 });
   });
 });

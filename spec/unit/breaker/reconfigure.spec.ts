@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/index.js';
+import type { BreakerOpenError } from '../../../src/breaker/index.js';
 import { fail, outcome, succeed, testBreaker } from '../../support/breaker.js';
 
 describe('reconfigure (hot reload)', () => {
@@ -72,5 +73,42 @@ describe('reconfigure (hot reload)', () => {
     expect(breaker.state()).toBe('open');
     const refusal = (await breaker.call(succeed).catch((error: unknown) => error)) as { retryAfterMs: number };
     expect(refusal.retryAfterMs).toBe(100);
+  });
+});
+
+describe('retryAfterMs after a hot reload', () => {
+  const refusal = async (breaker: { call(fn: () => unknown): Promise<unknown> }) =>
+    (await breaker.call(succeed).catch((error: unknown) => error)) as BreakerOpenError;
+
+  for (const resetMs of [500, 10]) {
+    it(`is the time until the breaker really goes half_open after reconfigure({ resetMs: ${resetMs} }) while open`, async () => {
+      const { breaker, clock } = testBreaker({ tolerance: { failures: 0, windowMs: 1000 }, resetMs: 100 });
+      await outcome(breaker.call(fail));
+      clock.advance(20);
+      const before = await refusal(breaker);
+      clock.advance(20);
+      breaker.reconfigure({ resetMs });
+      expect((await refusal(breaker)).retryAfterMs).toBe(60);
+      expect(before.retryAfterMs).toBe(60);
+      clock.advance(59);
+      expect(breaker.state()).toBe('open');
+      expect((await refusal(breaker)).retryAfterMs).toBe(1);
+      clock.advance(1);
+      expect(breaker.state()).toBe('half_open');
+      await outcome(breaker.call(fail));
+      expect((await refusal(breaker)).retryAfterMs).toBe(resetMs);
+      clock.advance(resetMs);
+      expect(breaker.state()).toBe('half_open');
+    });
+  }
+
+  it('is the time until half_open when the breaker reopens after a reload made while closed', async () => {
+    const { breaker, clock } = testBreaker({ tolerance: { failures: 0, windowMs: 1000 }, resetMs: 100 });
+    breaker.reconfigure({ resetMs: 40 });
+    await outcome(breaker.call(fail));
+    clock.advance(15);
+    expect((await refusal(breaker)).retryAfterMs).toBe(25);
+    clock.advance(25);
+    expect(breaker.state()).toBe('half_open');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BreakerOpenError, isBreakerOpenError } from '../../../src/breaker/index.js';
-import { fail, outcome, succeed, testBreaker } from '../../support/breaker.js';
+import { fail, outcome, quietBreaker, succeed, testBreaker } from '../../support/breaker.js';
 
 async function opened(options = {}) {
   const setup = testBreaker({ tolerance: { failures: 0, windowMs: 1000 }, resetMs: 100, ...options });
@@ -216,5 +216,53 @@ describe('refusals are cheap', () => {
     const { breaker } = await opened();
     const error = (await breaker.call(succeed).catch((caught: unknown) => caught)) as Error;
     expect(error.stack?.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('refusal messages', () => {
+  it('name the breaker and the state that refused the call', async () => {
+    const { breaker, clock } = await opened({ halfOpenProbes: 1 });
+    const message = async () => ((await breaker.call(succeed).catch((caught: unknown) => caught)) as Error).message;
+    expect(await message()).toBe("breaker 'test' is open: call refused");
+    clock.advance(100);
+    const probe = breaker.call(() => new Promise(() => undefined));
+    expect(await message()).toBe("breaker 'test' is half-open: call refused (retry after 0 ms)");
+    breaker.disable();
+    expect(await message()).toBe("breaker 'test' is disabled: call refused");
+    void probe;
+  });
+
+  it('a refusal built with a fixed retryAfterMs says when to retry', () => {
+    expect(new BreakerOpenError('payments', 1500.2, 'open').message).toBe("breaker 'payments' is open: call refused (retry after 1501 ms)");
+  });
+});
+
+describe('melt', () => {
+  it('every melt() counts in stats().failures, whatever the state', () => {
+    const { breaker, clock } = quietBreaker({ tolerance: { failures: 0, windowMs: 1000 }, resetMs: 100 });
+    breaker.melt();
+    expect(breaker.state()).toBe('open');
+    expect(breaker.stats()).toMatchObject({ failures: 1, opened: 1 });
+    breaker.melt();
+    breaker.melt();
+    expect(breaker.state()).toBe('open');
+    expect(breaker.stats()).toMatchObject({ failures: 3, opened: 1 });
+    clock.advance(100);
+    breaker.melt();
+    expect(breaker.state()).toBe('open');
+    expect(breaker.stats()).toMatchObject({ failures: 4, opened: 2 });
+    breaker.disable();
+    breaker.melt();
+    expect(breaker.state()).toBe('disabled');
+    expect(breaker.stats()).toMatchObject({ failures: 5, opened: 2 });
+  });
+
+  it('a melt while open neither extends nor restarts the reset timer', () => {
+    const { breaker, clock } = quietBreaker({ tolerance: { failures: 0, windowMs: 1000 }, resetMs: 100 });
+    breaker.melt();
+    clock.advance(60);
+    breaker.melt();
+    clock.advance(40);
+    expect(breaker.state()).toBe('half_open');
   });
 });

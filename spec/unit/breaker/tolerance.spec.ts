@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CountTolerance, RateTolerance } from '../../../src/breaker/index.js';
+import { CountTolerance, RateTolerance, createBreaker } from '../../../src/breaker/index.js';
+import { ConfigError } from '../../../src/index.js';
 import { fail, outcome, succeed, testBreaker } from '../../support/breaker.js';
 
 describe("fuse's count tolerance", () => {
@@ -74,6 +75,38 @@ describe("fuse's count tolerance", () => {
     expect(tolerance.recorded).toBe(4);
     expect(tolerance.failure(200)).toBe(false);
     expect(tolerance.recorded).toBe(2);
+  });
+});
+
+describe('tolerance.failures of any size', () => {
+  it('is accepted up to Number.MAX_SAFE_INTEGER, and a larger one is a ConfigError naming the option', () => {
+    for (const failures of [1e12, Number.MAX_SAFE_INTEGER]) {
+      let breaker: ReturnType<typeof createBreaker> | undefined;
+      expect(() => (breaker = createBreaker({ name: 'huge', tolerance: { failures, windowMs: 1000 } }))).not.toThrow();
+      for (let index = 0; index < 1000; index += 1) breaker!.melt();
+      expect(breaker!.state()).toBe('closed');
+    }
+    expect(() => createBreaker({ name: 'x', tolerance: { failures: 2 ** 53, windowMs: 1000 } })).toThrow(ConfigError);
+    expect(() => createBreaker({ name: 'x', tolerance: { failures: 2 ** 53, windowMs: 1000 } })).toThrow('tolerance.failures');
+  });
+
+  it('reserves no memory for it: the failure history grows only with the failures actually held', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const breakers = [5e7, 1e9].map((failures) => createBreaker({ name: 'huge', tolerance: { failures, windowMs: 1000 } }));
+    const tolerances = [new CountTolerance(5e7, 1000), new CountTolerance(1e9, 1000)];
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+    for (let index = 0; index < 100; index += 1) tolerances[0]!.failure(index);
+    for (const breaker of breakers) breaker.melt();
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+    expect(tolerances[0]!.recorded).toBe(100);
+  });
+
+  it('keeps exact fuse semantics with a tolerance far larger than the failures held', () => {
+    const tolerance = new CountTolerance(1e12, 100);
+    for (let index = 0; index < 1000; index += 1) expect(tolerance.failure(index * 0.1)).toBe(false);
+    expect(tolerance.recorded).toBe(1000);
+    expect(tolerance.failure(100)).toBe(false);
+    expect(tolerance.recorded).toBe(1000);
   });
 });
 
