@@ -1,8 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { startSupervisor, supervisorChild, supervisorOf, type Restart, type Strategy, type Supervisor } from '../../src/index.js';
+import {
+  startSupervisor,
+  supervisorChild,
+  supervisorOf,
+  type Restart,
+  type Strategy,
+  type Supervisor,
+  type SupervisorSpec,
+  type TestClock,
+} from '../../src/index.js';
 import { ChildHarness } from '../support/actors.js';
-import { flush, recordTelemetry, type Recorded } from '../support/supervision.js';
+import { StartHarness, flush, recordTelemetry, type Recorded, type StartOutcome } from '../support/supervision.js';
+import { MailboxModel, type CallState } from './supervisor-mailbox-model.js';
 import {
   addChild,
   childExits,
@@ -269,6 +279,311 @@ describe('nested supervisors against the OTP model', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Asynchronous starts, graceful stops, kills and stop(), against a model with a mailbox.
+
+interface MailboxReal {
+  supervisor: Supervisor;
+  harness: StartHarness;
+  clock: TestClock;
+  /** Every API call made, as it has settled so far (same order as the model's calls). */
+  calls: CallState[];
+  /** Every stop() call made: resolved once the supervisor has exited. */
+  stops: CallState[];
+  added: number;
+}
+
+function track(states: CallState[], promise: Promise<unknown>): void {
+  const index = states.push({ status: 'pending' }) - 1;
+  promise.then(
+    () => (states[index] = { status: 'resolved' }),
+    (error: unknown) => (states[index] = { status: 'rejected', code: String((error as { code?: unknown }).code) }),
+  );
+}
+
+/**
+ * After every step: nothing runs that the supervisor does not hold, and nothing at all once it
+ * has exited; the children, their actors' states, the start counts, the starts still pending and
+ * every caller's outcome are as the model says; the supervisor has exited exactly when the
+ * model has, the same way.
+ */
+async function assertMailboxMatches(model: MailboxModel, real: MailboxReal): Promise<void> {
+  await flush();
+  await flush();
+  const exited = await Promise.race([real.supervisor.exited, flush().then(() => 'running' as const)]);
+  expect(exited, 'how the supervisor exited').toBe(model.exitedWith ?? 'running');
+  const running = real.harness.running();
+  if (model.exited) {
+    expect(running, 'actors still running after their supervisor exited').toEqual([]);
+    expect(real.supervisor.countChildren().active).toBe(0);
+  } else {
+    const children = real.supervisor.whichChildren();
+    expect(children.map((child) => [child.id, child.ref !== undefined])).toEqual(
+      model.children.map((child) => [child.id, child.attached]),
+    );
+    const held = new Set(children.map((child) => child.ref));
+    for (const actor of running) expect(held.has(actor), 'a running actor its supervisor does not hold').toBe(true);
+    model.children.forEach((child, index) => {
+      const status = children[index]?.ref?.getSnapshot().status;
+      if (child.attached) expect(status === 'active', `${child.id} is running`).toBe(child.alive);
+    });
+    expect(real.supervisor.countChildren()).toMatchObject({
+      specs: model.children.length,
+      active: model.children.filter((child) => child.attached).length,
+    });
+  }
+  for (const [id, starts] of model.starts) expect(real.harness.startCount(id), `starts of ${id}`).toBe(starts);
+  expect(real.harness.pendingChildren(), 'starts pending').toEqual(model.pendingStarts.map((pending) => pending.child));
+  expect(real.calls, 'what each caller got').toEqual(model.calls);
+  for (const stop of real.stops) expect(stop.status, 'stop()').toBe(model.exited ? 'resolved' : 'pending');
+}
+
+type MailboxCommand = fc.AsyncCommand<MailboxModel, MailboxReal>;
+
+type AutoShutdown = NonNullable<SupervisorSpec['autoShutdown']>;
+
+interface ChildPlan {
+  restart: Restart;
+  significant: boolean;
+  deferred: boolean;
+  drainMs: number | undefined;
+}
+
+/** The child spec fields of a plan, valid under the supervisor's autoShutdown. */
+function planned(model: MailboxModel, id: string, plan: ChildPlan) {
+  const significant = plan.significant && plan.restart !== 'permanent' && model.options.autoShutdown !== 'never';
+  return { id, restart: plan.restart, significant, deferred: plan.deferred, drainMs: plan.drainMs };
+}
+
+function harnessChild(real: MailboxReal, child: ReturnType<typeof planned>) {
+  return real.harness.child(child.id, {
+    restart: child.restart,
+    significant: child.significant,
+    deferred: child.deferred,
+    ...(child.drainMs === undefined ? {} : { drainMs: child.drainMs, shutdown: 'infinity' as const }),
+  });
+}
+
+const pickFrom = <T>(items: readonly T[], pick: number): T => items[pick % items.length]!;
+
+class ChildEnds implements MailboxCommand {
+  constructor(
+    readonly pick: number,
+    readonly reason: 'error' | 'normal',
+  ) {}
+  check = (model: MailboxModel) => !model.exited && model.serving().length > 0;
+  async run(model: MailboxModel, real: MailboxReal) {
+    const child = pickFrom(model.serving(), this.pick);
+    const ref = real.supervisor.whichChildren().find((each) => each.id === child.id)?.ref;
+    ref!.send({ type: this.reason === 'error' ? 'CRASH' : 'FINISH' });
+    model.childEnds(child, this.reason);
+    await assertMailboxMatches(model, real);
+  }
+  toString = () => `ends(#${this.pick}, ${this.reason})`;
+}
+
+class StartChild implements MailboxCommand {
+  constructor(readonly plan: ChildPlan) {}
+  check = (model: MailboxModel) => !model.exited && model.children.length < 8;
+  async run(model: MailboxModel, real: MailboxReal) {
+    real.added += 1;
+    const child = planned(model, `n${real.added}`, this.plan);
+    track(real.calls, real.supervisor.startChild(harnessChild(real, child)));
+    model.startChild(child);
+    await assertMailboxMatches(model, real);
+  }
+  toString = () => `startChild(${JSON.stringify(this.plan)})`;
+}
+
+class ByHand implements MailboxCommand {
+  constructor(
+    readonly request: 'restartChild' | 'terminateChild' | 'deleteChild',
+    readonly pick: number,
+  ) {}
+  check = (model: MailboxModel) => !model.exited && model.children.length > 0;
+  async run(model: MailboxModel, real: MailboxReal) {
+    const { id } = pickFrom(model.children, this.pick);
+    track(real.calls, real.supervisor[this.request](id));
+    model[this.request](id);
+    await assertMailboxMatches(model, real);
+  }
+  toString = () => `${this.request}(#${this.pick})`;
+}
+
+class Settle implements MailboxCommand {
+  constructor(
+    readonly pick: number,
+    readonly outcome: StartOutcome,
+  ) {}
+  check = (model: MailboxModel) => model.pendingStarts.length > 0;
+  async run(model: MailboxModel, real: MailboxReal) {
+    const index = this.pick % model.pendingStarts.length;
+    real.harness.settle(index, this.outcome);
+    model.settle(index, this.outcome);
+    await assertMailboxMatches(model, real);
+  }
+  toString = () => `settle(#${this.pick}, ${this.outcome})`;
+}
+
+class PrimeStart implements MailboxCommand {
+  constructor(
+    readonly pick: number,
+    readonly outcome: StartOutcome,
+  ) {}
+  check = (model: MailboxModel) => !model.exited && model.children.some((child) => !child.deferred);
+  async run(model: MailboxModel, real: MailboxReal) {
+    const child = pickFrom(
+      model.children.filter((each) => !each.deferred),
+      this.pick,
+    );
+    real.harness.primeOutcome(child.id, this.outcome);
+    model.prime(child, this.outcome);
+    await assertMailboxMatches(model, real);
+  }
+  toString = () => `prime(#${this.pick}, ${this.outcome})`;
+}
+
+class AdvanceClock implements MailboxCommand {
+  constructor(readonly ms: number) {}
+  check = (model: MailboxModel) => !model.exited;
+  async run(model: MailboxModel, real: MailboxReal) {
+    real.clock.advance(this.ms);
+    model.advance(this.ms);
+    await assertMailboxMatches(model, real);
+  }
+  toString = () => `advance(${this.ms})`;
+}
+
+/** The parent gives up on the supervisor (its shutdown time is over) and stops its actor. */
+class Kill implements MailboxCommand {
+  check = (model: MailboxModel) => !model.exited;
+  async run(model: MailboxModel, real: MailboxReal) {
+    real.supervisor.ref.stop();
+    model.kill();
+    await assertMailboxMatches(model, real);
+  }
+  toString = () => 'kill';
+}
+
+class Stop implements MailboxCommand {
+  check = (model: MailboxModel) => !model.exited;
+  async run(model: MailboxModel, real: MailboxReal) {
+    track(real.stops, real.supervisor.stop());
+    model.stop();
+    await assertMailboxMatches(model, real);
+  }
+  toString = () => 'stop()';
+}
+
+const childPlan = fc.record({
+  restart: fc.constantFrom<Restart>('permanent', 'transient', 'transient', 'temporary'),
+  significant: fc.boolean(),
+  deferred: fc.boolean(),
+  drainMs: fc.option(fc.constantFrom(100, 300), { nil: undefined }),
+});
+
+const startOutcome = fc.constantFrom<StartOutcome>('running', 'running', 'done', 'stopped', 'error', 'reject', 'reject');
+
+const childEnds = fc
+  .tuple(fc.nat(), fc.constantFrom<'error' | 'normal'>('error', 'error', 'normal'))
+  .map(([pick, reason]) => new ChildEnds(pick, reason));
+const settle = fc.tuple(fc.nat(), startOutcome).map(([pick, outcome]) => new Settle(pick, outcome));
+
+// Exits and settles drive the rules, so they come most often; a kill or stop ends the run's
+// interesting part (only late settles follow it), so they come least often.
+const mailboxCommands = [
+  childEnds,
+  childEnds,
+  settle,
+  settle,
+  childPlan.map((plan) => new StartChild(plan)),
+  fc
+    .tuple(fc.constantFrom('restartChild' as const, 'terminateChild' as const, 'deleteChild' as const), fc.nat())
+    .map(([request, pick]) => new ByHand(request, pick)),
+  fc.tuple(fc.nat(), fc.constantFrom<StartOutcome>('done', 'stopped', 'error', 'reject')).map(([pick, outcome]) => new PrimeStart(pick, outcome)),
+  fc.oneof(
+    { weight: 6, arbitrary: fc.oneof(fc.constantFrom(100, 300, 1000), fc.integer({ min: 1, max: 700 })).map((ms) => new AdvanceClock(ms)) },
+    { weight: 1, arbitrary: fc.constant(new Kill()) },
+    { weight: 1, arbitrary: fc.constant(new Stop()) },
+  ),
+];
+
+/** One run: a supervisor of `plans` (started synchronously), the script, then a kill and late settles. */
+async function runMailboxScript(
+  options: ConstructorParameters<typeof MailboxModel>[0],
+  plans: ChildPlan[],
+  script: Iterable<MailboxCommand>,
+): Promise<void> {
+  const recorded = recordTelemetry();
+  const harness = new StartHarness();
+  const model = new MailboxModel(options);
+  const initial = plans.map((plan, index) => planned(model, `c${index}`, plan));
+  const real: MailboxReal = { supervisor: undefined as never, harness, clock: recorded.clock, calls: [], stops: [], added: 0 };
+  real.supervisor = await startSupervisor(
+    { ...options, children: initial.map((child) => harnessChild(real, { ...child, deferred: false })) },
+    { clock: recorded.clock, telemetry: recorded.telemetry },
+  );
+  for (const child of initial) {
+    harness.setDeferred(child.id, child.deferred);
+    model.addInitial(child);
+  }
+  await fc.asyncModelRun(() => ({ model, real }), script);
+  // Whatever state it was left in, the supervisor is killed and every start settles late.
+  if (!model.exited) {
+    real.supervisor.ref.stop();
+    model.kill();
+  }
+  while (model.pendingStarts.length > 0) {
+    harness.settle(0, 'running');
+    model.settle(0, 'running');
+  }
+  await assertMailboxMatches(model, real);
+  expect(real.calls.filter((call) => call.status === 'pending'), 'callers left waiting').toEqual([]);
+}
+
+const strategy = fc.constantFrom<Strategy>('one_for_one', 'one_for_all', 'rest_for_one');
+const period = fc.oneof(fc.constantFrom(500, 1000), fc.integer({ min: 1, max: 2000 }));
+
+describe('supervisor with asynchronous starts against the OTP mailbox model', () => {
+  it('nothing runs after its supervisor exited, nothing runs that it does not hold, and children, counts and every caller match the model at every step', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        strategy,
+        fc.integer({ min: 0, max: 8 }),
+        period,
+        fc.constantFrom<AutoShutdown>('never', 'any_significant', 'all_significant'),
+        fc.array(childPlan, { minLength: 1, maxLength: 5 }),
+        fc.commands(mailboxCommands, { maxCommands: 50, size: 'max' }),
+        (strategy, intensity, period, autoShutdown, plans, script) =>
+          runMailboxScript({ strategy, intensity, period, autoShutdown }, plans, script),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the same, with every child significant: auto shutdown exactly when the model says, a child being restarted counting as alive', async () => {
+    const significantPlan = fc.record({
+      restart: fc.constantFrom<Restart>('transient', 'transient', 'temporary'),
+      significant: fc.constant(true),
+      deferred: fc.boolean(),
+      drainMs: fc.option(fc.constantFrom(100, 300), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        strategy,
+        fc.integer({ min: 1, max: 8 }),
+        period,
+        fc.constantFrom<AutoShutdown>('any_significant', 'all_significant', 'all_significant'),
+        fc.array(significantPlan, { minLength: 2, maxLength: 4 }),
+        fc.commands(mailboxCommands, { maxCommands: 30, size: 'max' }),
+        (strategy, intensity, period, autoShutdown, plans, script) =>
+          runMailboxScript({ strategy, intensity, period, autoShutdown }, plans, script),
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -19,7 +19,8 @@ function sameBehaviour(a: ResolvedChildSpec, b: ResolvedChildSpec): boolean {
  * Starts a dynamic supervisor (Elixir's DynamicSupervisor, OTP's simple_one_for_one): no
  * children at first, one_for_one restarts of the children started on demand, at most
  * `maxChildren` of them. Children that will not be restarted (temporary ones, transient ones that
- * ended normally, terminated ones) are forgotten. Child ids are generated when not given.
+ * ended normally, terminated ones) are forgotten. Child ids are generated when not given. Bad
+ * options reject with `ConfigError`.
  *
  * @example
  * ```ts
@@ -28,6 +29,11 @@ function sameBehaviour(a: ResolvedChildSpec, b: ResolvedChildSpec): boolean {
  * ```
  */
 export function startDynamicSupervisor(options: DynamicSupervisorOptions = {}): Promise<DynamicSupervisor> {
+  return attempt(() => launchDynamicSupervisor(options));
+}
+
+/** Validates the options (throwing `ConfigError`), creates the supervisor and resolves once it runs. */
+function launchDynamicSupervisor(options: DynamicSupervisorOptions): Promise<DynamicSupervisor> {
   const { id, clock, telemetry } = resolveSupervisorOptions(options, 'dynamic-supervisor');
   const { intensity, period, maxChildren } = resolveDynamicOptions(options as Record<string, unknown>);
   const handle = {} as DynamicSupervisor;

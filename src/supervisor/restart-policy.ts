@@ -17,11 +17,12 @@ export function shouldRestart(restart: Restart, reason: ExitReason): boolean {
 
 /**
  * Whether a significant child's own exit shuts its supervisor down: under `any_significant` at
- * once; under `all_significant` once no significant child is running.
+ * once; under `all_significant` once no significant child is alive, i.e. running or being
+ * restarted (OTP's `do_auto_shutdown` counts a child in `{restarting, _}`).
  */
 export function autoShutdownDue(
   autoShutdown: 'never' | 'any_significant' | 'all_significant',
-  significantChildStillRunning: boolean,
+  significantChildAlive: boolean,
 ): boolean {
   switch (autoShutdown) {
     case 'never':
@@ -29,6 +30,6 @@ export function autoShutdownDue(
     case 'any_significant':
       return true;
     case 'all_significant':
-      return !significantChildStillRunning;
+      return !significantChildAlive;
   }
 }

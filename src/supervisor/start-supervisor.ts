@@ -3,6 +3,7 @@ import { attempt, ConfigError } from '../core/index.js';
 import { nonEmptyString, record as objectOption } from '../core/validate.js';
 import { telemetry as sharedTelemetry } from '../telemetry/index.js';
 import { resolveChildSpec, resolveSupervisorSpec } from './child-spec.js';
+import { killActor } from './shutdown-protocol.js';
 import { SupervisorEngine } from './supervisor-engine.js';
 import type { ChildSpec, Supervisor, SupervisorOptions, SupervisorSpec } from './types.js';
 
@@ -16,7 +17,7 @@ export function resolveSupervisorOptions(options: SupervisorOptions | undefined,
 }
 
 /**
- * Starts a static supervisor: validates the spec (a {@link ConfigError} is thrown before anything
+ * Starts a static supervisor: validates the spec (a {@link ConfigError} rejects before anything
  * starts), then starts the children in order. Resolves once all are running; if one fails to
  * start, stops those already started and rejects with `SupervisorError('start_failed')` naming it.
  *
@@ -29,6 +30,17 @@ export function resolveSupervisorOptions(options: SupervisorOptions | undefined,
  * ```
  */
 export function startSupervisor(spec: SupervisorSpec, options?: SupervisorOptions): Promise<Supervisor> {
+  return attempt(() => launchSupervisor(spec, options).started);
+}
+
+/**
+ * Validates the spec (throwing {@link ConfigError}), creates the supervisor and starts its
+ * children; returns its engine at once, with the promise of the started supervisor.
+ */
+function launchSupervisor(
+  spec: SupervisorSpec,
+  options: SupervisorOptions | undefined,
+): { engine: SupervisorEngine; started: Promise<Supervisor> } {
   const resolved = resolveSupervisorSpec(spec);
   const { id, clock, telemetry } = resolveSupervisorOptions(options, 'supervisor');
   const handle = {} as Supervisor;
@@ -59,13 +71,15 @@ export function startSupervisor(spec: SupervisorSpec, options?: SupervisorOption
     deleteChild: (childId: string) => engine.deleteChild(childId),
     stop: () => engine.stop(),
   } satisfies Supervisor);
-  return engine.startInitialChildren(resolved.children).then(() => Object.freeze(handle));
+  return { engine, started: engine.startInitialChildren(resolved.children).then(() => Object.freeze(handle)) };
 }
 
 /**
  * A child spec that runs a nested supervisor: `start` starts it with the parent's clock and
- * telemetry, under the id `<parent>/<id>`. Its default `shutdown` is `'infinity'`: the nested
- * supervisor stops its own children, each within its own shutdown time, before it reports back.
+ * telemetry, under the id `<parent>/<id>`; the spec is checked here (a {@link ConfigError} is
+ * thrown). Should the parent exit while the nested supervisor is still starting, it is killed.
+ * Its default `shutdown` is `'infinity'`: the nested supervisor stops its own children, each
+ * within its own shutdown time, before it reports back.
  * When it exceeds its restart intensity it exits with `'shutdown'`, which its parent handles
  * like any child exit (a permanent nested supervisor is restarted, counting against the parent's
  * intensity: escalation).
@@ -93,8 +107,29 @@ export function supervisorChild(
     id,
     type: 'supervisor',
     start: (context) =>
-      startSupervisor(spec, { id: `${context.supervisor}/${id}`, clock: context.clock, telemetry: context.telemetry }).then(
-        (nested) => nested.ref,
-      ),
+      attempt(() => {
+        const { engine, started } = launchSupervisor(spec, {
+          id: `${context.supervisor}/${id}`,
+          clock: context.clock,
+          telemetry: context.telemetry,
+        });
+        // OTP links a nested supervisor to its parent before it starts its children: should the
+        // parent exit while they are still starting, the nested supervisor is killed with them.
+        const signal = context.signal as AbortSignal | undefined;
+        const killWithParent = (): void => killActor(engine.ref);
+        signal?.addEventListener('abort', killWithParent, { once: true });
+        if (signal?.aborted) killWithParent();
+        const release = (): void => signal?.removeEventListener('abort', killWithParent);
+        return started.then(
+          (nested) => {
+            release();
+            return nested.ref;
+          },
+          (error: unknown) => {
+            release();
+            throw error;
+          },
+        );
+      }),
   };
 }

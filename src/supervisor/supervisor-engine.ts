@@ -33,7 +33,7 @@ interface ChildRecord {
   ref: AnyActorRef | undefined;
   /** Set while the supervisor itself stops the child: the exit it sees is the one it asked for. */
   stopping: (() => void) | undefined;
-  /** A restart of this child failed and is to be tried again. */
+  /** A restart of this child failed and is to be tried again (OTP's `{restarting, Pid}`). */
   restarting: boolean;
 }
 
@@ -83,6 +83,13 @@ export class SupervisorEngine {
   private readonly startContext: StartContext;
   private phase: 'starting' | 'running' | 'stopping' | 'exited' = 'starting';
   private generatedIds = 0;
+  /** Aborted when the supervisor exits; its signal is every start's `StartContext.signal`. */
+  private readonly lifetime = new AbortController();
+  /**
+   * Rejects the caller of the start in flight with `not_running`; set while an asynchronous start
+   * is in flight. Requests are serialised, so at most one is.
+   */
+  private abandonStart: (() => void) | undefined;
 
   constructor(
     private readonly config: EngineConfig,
@@ -90,7 +97,12 @@ export class SupervisorEngine {
   ) {
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.executor = new SerialExecutor((error) => this.reportInternalError(error));
-    this.startContext = Object.freeze({ supervisor: config.id, clock: config.clock, telemetry: config.telemetry });
+    this.startContext = Object.freeze({
+      supervisor: config.id,
+      clock: config.clock,
+      telemetry: config.telemetry,
+      signal: this.lifetime.signal,
+    });
     this.ref = startSupervisorActor(config.id, handle, {
       onShutdownRequested: () => this.executor.run(() => this.shutdown('shutdown', 'stop')),
       onKilled: () => this.kill(),
@@ -103,7 +115,10 @@ export class SupervisorEngine {
 
   // ---------------------------------------------------------------- API
 
-  /** Starts the initial children in order; on a failure stops those started and rejects. */
+  /**
+   * Starts the initial children in order; on a failure stops those started and rejects
+   * `start_failed`. Killed meanwhile, it rejects `not_running`.
+   */
   startInitialChildren(specs: readonly ResolvedChildSpec[]): Promise<void> {
     return this.executor.call(async () => {
       for (const spec of specs) {
@@ -112,10 +127,11 @@ export class SupervisorEngine {
           await this.launch(record);
         } catch (error) {
           this.children.delete(spec.id);
+          const failure = this.failedStart(spec.id, error);
           await this.stopInOrder([...this.children.values()].reverse());
           this.children.clear();
           this.exit('shutdown', 'stop', 'stopped');
-          throw new SupervisorError('start_failed', this.id, spec.id, error);
+          throw failure;
         }
       }
       this.phase = 'running';
@@ -133,7 +149,7 @@ export class SupervisorEngine {
       const record = this.addRecord(spec, id);
       const forget = (error: unknown): never => {
         if (this.children.get(id) === record) this.children.delete(id);
-        throw new SupervisorError('start_failed', this.id, id, error);
+        throw this.failedStart(id, error);
       };
       try {
         const launched = this.launch(record);
@@ -166,7 +182,7 @@ export class SupervisorEngine {
       this.assertRunning();
       const record = this.stoppedRecord(id);
       const failed = (error: unknown): never => {
-        throw new SupervisorError('start_failed', this.id, id, error);
+        throw this.failedStart(id, error);
       };
       try {
         const launched = this.launch(record);
@@ -224,19 +240,62 @@ export class SupervisorEngine {
   /** Calls the child's `start` and begins watching the actor; throws or rejects when it fails. */
   private launch(record: ChildRecord): AnyActorRef | Promise<AnyActorRef> {
     const produced = record.spec.start(this.startContext);
-    return isPromise<AnyActorRef>(produced) ? produced.then((ref) => this.attach(record, ref)) : this.attach(record, produced);
+    if (!isPromise<AnyActorRef>(produced)) return this.attach(record, produced);
+    // The wait ends with the start's own outcome, or with `not_running` when this supervisor exits
+    // first (exit() calls abandonStart); an actor arriving after that is stopped by attach().
+    return new Promise<AnyActorRef>((resolve, reject) => {
+      const abandon = (): void => reject(new SupervisorError('not_running', this.id, record.id));
+      const settled = (): void => {
+        if (this.abandonStart === abandon) this.abandonStart = undefined;
+      };
+      this.abandonStart = abandon;
+      produced.then(
+        (ref) => {
+          settled();
+          try {
+            resolve(this.attach(record, ref));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        (error: unknown) => {
+          settled();
+          reject(error);
+        },
+      );
+    });
   }
 
+  /**
+   * Makes `ref` the child's running actor and starts watching it. An actor that has already
+   * failed is a failed start (it throws the actor's error); one that has already ended otherwise
+   * is attached and its exit handled in turn, as OTP handles the EXIT of a pid that was dead when
+   * start returned it. Once the supervisor has exited, nothing it started may run: the actor is
+   * stopped at once and the start fails with `not_running`.
+   */
   private attach(record: ChildRecord, ref: AnyActorRef): AnyActorRef {
     if (!isActorRef(ref)) throw new TypeError(`start() must return an XState actor, got ${describeValue(ref)}`);
+    if (this.phase === 'stopping' || this.phase === 'exited') {
+      killActor(ref);
+      throw new SupervisorError('not_running', this.id, record.id);
+    }
+    const before = ref.getSnapshot() as { status: string; error?: unknown };
+    if (before.status === 'error') throw before.error;
     record.ref = ref;
     record.restarting = false;
-    ref.subscribe(new ChildWatch(this, record, ref));
-    ref.start();
-    const snapshot = ref.getSnapshot() as { status: string; error?: unknown };
-    if (snapshot.status === 'error') {
-      this.detach(record);
-      throw snapshot.error;
+    if (before.status === 'active') {
+      ref.subscribe(new ChildWatch(this, record, ref));
+      ref.start();
+      const snapshot = ref.getSnapshot() as { status: string; error?: unknown };
+      if (snapshot.status === 'error') {
+        this.detach(record);
+        throw snapshot.error;
+      }
+    } else {
+      // Not started again (XState would run a stopped actor anew) nor subscribed to (it would
+      // replay the end): the exit is queued as its watch would have queued it.
+      const reason = exitReasonOf(before.status);
+      this.executor.run(() => this.handleExit(record, ref, reason, undefined));
     }
     if (this.config.telemetry.observed) {
       this.config.telemetry.emit(TelemetryEvents.supervisorChildStarted, undefined, {
@@ -270,7 +329,7 @@ export class SupervisorEngine {
     this.emitExited(record.id, reason, error);
     if (shouldRestart(record.spec.restart, reason)) return this.restart(record);
     if (record.spec.restart === 'temporary' || this.config.dynamic) this.children.delete(record.id);
-    if (record.spec.significant && autoShutdownDue(this.config.autoShutdown, this.significantChildRunning())) {
+    if (record.spec.significant && autoShutdownDue(this.config.autoShutdown, this.significantChildAlive())) {
       return this.shutdown('shutdown', 'auto_shutdown');
     }
   }
@@ -305,6 +364,8 @@ export class SupervisorEngine {
   /** Starts, in order, the members of `group` still held and not running; a failure is retried. */
   private startGroup(group: ChildRecord[], restarts: number, from: number): void | Promise<void> {
     for (let index = from; index < group.length; index += 1) {
+      // Killed while the group was being stopped or started: nothing more is started.
+      if (this.phase !== 'running') return;
       const record = group[index]!;
       if (record.ref !== undefined || this.children.get(record.id) !== record) continue;
       let launched: AnyActorRef | Promise<AnyActorRef>;
@@ -319,7 +380,9 @@ export class SupervisorEngine {
             this.emitRestarted(record, restarts);
             return this.startGroup(group, restarts, index + 1);
           },
-          (error: unknown) => this.retryLater(record, error),
+          (error: unknown) => {
+            if (this.phase === 'running') this.retryLater(record, error);
+          },
         );
       }
       this.emitRestarted(record, restarts);
@@ -352,8 +415,11 @@ export class SupervisorEngine {
     return rest;
   }
 
-  private significantChildRunning(): boolean {
-    for (const { spec, ref } of this.children.values()) if (spec.significant && ref) return true;
+  /** OTP's `do_auto_shutdown` test: a significant child running or being restarted is alive. */
+  private significantChildAlive(): boolean {
+    for (const { spec, ref, restarting } of this.children.values()) {
+      if (spec.significant && (ref !== undefined || restarting)) return true;
+    }
     return false;
   }
 
@@ -438,6 +504,10 @@ export class SupervisorEngine {
   private exit(output: SupervisorOutput, cause: ShutdownCause, ending: 'done' | 'stopped' | 'killed'): void {
     if (this.phase === 'exited') return;
     this.phase = 'exited';
+    // The caller of a start in flight is answered now; a start that never settles holds nothing.
+    this.abandonStart?.();
+    this.abandonStart = undefined;
+    this.lifetime.abort(new SupervisorError('not_running', this.id));
     for (const [id, record] of this.children) if (record.spec.restart === 'temporary') this.children.delete(id);
     this.history.clear();
     this.config.telemetry.emit(TelemetryEvents.supervisorShutdown, undefined, {
@@ -453,6 +523,15 @@ export class SupervisorEngine {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * What the caller of a failed start gets: `not_running` once the supervisor is exiting or has
+   * exited (whatever the start did), else `start_failed`.
+   */
+  private failedStart(childId: string, error: unknown): SupervisorError {
+    if (this.phase === 'stopping' || this.phase === 'exited') return new SupervisorError('not_running', this.id, childId);
+    return new SupervisorError('start_failed', this.id, childId, error);
+  }
 
   private assertRunning(): void {
     if (this.phase !== 'running') throw new SupervisorError('not_running', this.id);

@@ -22,13 +22,22 @@ export interface StartContext {
   readonly clock: Clock;
   /** The supervisor's telemetry. */
   readonly telemetry: Telemetry;
+  /**
+   * Aborted when the supervisor exits (with a `SupervisorError('not_running')` as its reason). A
+   * start still in flight then may give up: whatever it returns later is stopped at once anyway.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** Describes one child: how to start it, when to restart it and how to stop it. */
 export interface ChildSpec {
   /** Unique among the supervisor's children. */
   id: string;
-  /** Returns the child's actor, started or not; the supervisor starts it. Throwing or rejecting is a failed start. */
+  /**
+   * Returns the child's actor, started or not; the supervisor starts it. Throwing, rejecting or
+   * returning an actor that has failed is a failed start; an actor that has already ended
+   * otherwise is an exit of the child. What a start returns after its supervisor exited is stopped.
+   */
   start: (context: StartContext) => AnyActorRef | Promise<AnyActorRef>;
   /** Default `'permanent'`. */
   restart?: Restart;
@@ -94,10 +103,13 @@ export interface Supervisor {
   readonly exited: Promise<'normal' | 'shutdown'>;
   whichChildren(): ChildInfo[];
   countChildren(): ChildCounts;
+  /** OTP `start_child`; rejects `not_running` at once if the supervisor exits while the start is in flight. */
   startChild(spec: ChildSpec): Promise<AnyActorRef>;
   terminateChild(id: string): Promise<void>;
+  /** OTP `restart_child`; rejects `not_running` at once if the supervisor exits while the start is in flight. */
   restartChild(id: string): Promise<AnyActorRef>;
   deleteChild(id: string): Promise<void>;
+  /** Stops the children in reverse start order, after any start in flight; `ref.stop()` kills at once. */
   stop(): Promise<void>;
 }
 
