@@ -1,7 +1,43 @@
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import { ConfigError } from '../../core/index.js';
 import type { TelemetryEvent } from '../telemetry.js';
 import { MetricState, accumulatorOf, type Metric } from './metric-operator.js';
+import { checkDistinctFamilies } from './prometheus-naming.js';
 import type { MetricSnapshot } from './snapshot.js';
+
+/**
+ * Checks that `metrics` are metrics and that no two of them would share a Prometheus name (with
+ * `prefix` in front), throwing a `ConfigError` naming `metrics` otherwise.
+ */
+export function checkMetrics(metrics: readonly Metric[], prefix = ''): void {
+  if (!Array.isArray(metrics)) throw new ConfigError('metrics', metrics, 'an array of metrics (counter, sum, ...)');
+  metrics.forEach((metric, index) => {
+    if (typeof metric !== 'function' || typeof (metric as Partial<Metric>).definition !== 'object') {
+      throw new ConfigError(`metrics[${index}]`, metric, 'a metric built by counter, sum, lastValue, summary or distribution');
+    }
+  });
+  checkDistinctFamilies(
+    metrics.map((metric) => metric.definition),
+    'metrics',
+    prefix,
+  );
+}
+
+/** Fresh states of `metrics`, checked as {@link checkMetrics} does. */
+export function createStates(metrics: readonly Metric[], prefix = ''): MetricState[] {
+  checkMetrics(metrics, prefix);
+  return metrics.map((metric) => new MetricState(metric.definition, accumulatorOf(metric)));
+}
+
+/** Feeds each event of `events$` to the states listening to its name; returns the subscription. */
+export function feedStates(events$: Observable<TelemetryEvent>, states: readonly MetricState[]): Subscription {
+  const byEvent = indexByEvent(states);
+  return events$.subscribe((event) => {
+    const listening = byEvent.get(event.name);
+    if (listening === undefined) return;
+    for (const state of listening) state.record(event);
+  });
+}
 
 /**
  * The metric states of a set of metrics, indexed by the event each listens to, so that an event
@@ -25,7 +61,8 @@ export interface MetricsReading {
 
 /**
  * Feeds every event to several metrics in one pass and emits their combined reading after each
- * event that any of them counted.
+ * event that any of them counted. Throws `ConfigError` when two metrics would share a Prometheus
+ * name.
  *
  * @example
  * ```ts
@@ -33,6 +70,7 @@ export interface MetricsReading {
  * ```
  */
 export function collectMetrics(metrics: readonly Metric[]): OperatorFunction<TelemetryEvent, MetricsReading> {
+  checkMetrics(metrics);
   return (source) =>
     new Observable<MetricsReading>((subscriber) => {
       const states = metrics.map((metric) => new MetricState(metric.definition, accumulatorOf(metric)));
@@ -62,6 +100,8 @@ export interface MetricsRegistry {
 
 /**
  * Subscribes `metrics` to `events$` and keeps their state for scrapes, e.g. a `/metrics` route.
+ * Throws `ConfigError` when two metrics would share a Prometheus name (`a.b.c` and `a_b.c`), so
+ * that a bad set is refused at start, never at scrape time.
  *
  * @example
  * ```ts
@@ -70,13 +110,8 @@ export interface MetricsRegistry {
  * ```
  */
 export function startMetrics(events$: Observable<TelemetryEvent>, metrics: readonly Metric[]): MetricsRegistry {
-  const states = metrics.map((metric) => new MetricState(metric.definition, accumulatorOf(metric)));
-  const byEvent = indexByEvent(states);
-  const subscription: Subscription = events$.subscribe((event) => {
-    const listening = byEvent.get(event.name);
-    if (listening === undefined) return;
-    for (const state of listening) state.record(event);
-  });
+  const states = createStates(metrics);
+  const subscription: Subscription = feedStates(events$, states);
   return {
     snapshot: () => states.map((state) => state.snapshot()),
     stop: () => subscription.unsubscribe(),

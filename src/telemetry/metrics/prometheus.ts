@@ -1,10 +1,7 @@
+import { droppedSeriesFamily, prometheusFamily, prometheusName, type PrometheusFamily } from './prometheus-naming.js';
 import type { MetricSnapshot, SeriesSnapshot } from './snapshot.js';
 
-/** The Prometheus name of a dotted metric name: `breaker.call.duration` → `breaker_call_duration`. */
-export function prometheusName(name: string): string {
-  const replaced = name.replace(/[^A-Za-z0-9_:]/g, '_');
-  return /^[0-9]/.test(replaced) ? `_${replaced}` : replaced;
-}
+export { prometheusName };
 
 function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -21,8 +18,12 @@ function formatNumber(value: number): string {
   return String(value);
 }
 
-function labels(tags: Readonly<Record<string, string>>, extra?: readonly [string, string]): string {
-  const parts = Object.entries(tags).map(([key, value]) => `${prometheusName(key)}="${escapeLabelValue(value)}"`);
+/** `{label="value",…}` of a series' tags (in the family's label names), plus one exporter label. */
+function labels(family: PrometheusFamily, tags: readonly string[], series: SeriesSnapshot, extra?: readonly [string, string]): string {
+  const parts: string[] = [];
+  for (let index = 0; index < tags.length; index += 1) {
+    parts.push(`${family.labelNames[index]}="${escapeLabelValue(series.tags[tags[index]!] ?? '')}"`);
+  }
   if (extra) parts.push(`${extra[0]}="${escapeLabelValue(extra[1])}"`);
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
@@ -35,26 +36,28 @@ const prometheusType = {
   distribution: 'histogram',
 } as const;
 
-function seriesLines(name: string, series: SeriesSnapshot): string[] {
-  const { tags, value } = series;
+function seriesLines(family: PrometheusFamily, tags: readonly string[], series: SeriesSnapshot): string[] {
+  const { name, toBase } = family;
+  const { value } = series;
+  const plain = labels(family, tags, series);
   switch (value.kind) {
     case 'scalar':
-      return [`${name}${labels(tags)} ${formatNumber(value.value)}`];
+      return [`${name}${plain} ${formatNumber(toBase(value.value))}`];
     case 'summary':
       return [
-        `${name}${labels(tags, ['quantile', '0.5'])} ${formatNumber(value.p50)}`,
-        `${name}${labels(tags, ['quantile', '0.9'])} ${formatNumber(value.p90)}`,
-        `${name}${labels(tags, ['quantile', '0.99'])} ${formatNumber(value.p99)}`,
-        `${name}_sum${labels(tags)} ${formatNumber(value.sum)}`,
-        `${name}_count${labels(tags)} ${formatNumber(value.count)}`,
+        `${name}${labels(family, tags, series, ['quantile', '0.5'])} ${formatNumber(toBase(value.p50))}`,
+        `${name}${labels(family, tags, series, ['quantile', '0.9'])} ${formatNumber(toBase(value.p90))}`,
+        `${name}${labels(family, tags, series, ['quantile', '0.99'])} ${formatNumber(toBase(value.p99))}`,
+        `${name}_sum${plain} ${formatNumber(toBase(value.sum))}`,
+        `${name}_count${plain} ${formatNumber(value.count)}`,
       ];
     case 'distribution': {
       let cumulative = 0;
       const lines = value.buckets.map((bucket) => {
         cumulative += bucket.count;
-        return `${name}_bucket${labels(tags, ['le', formatNumber(bucket.le)])} ${cumulative}`;
+        return `${name}_bucket${labels(family, tags, series, ['le', formatNumber(toBase(bucket.le))])} ${cumulative}`;
       });
-      lines.push(`${name}_sum${labels(tags)} ${formatNumber(value.sum)}`, `${name}_count${labels(tags)} ${value.count}`);
+      lines.push(`${name}_sum${plain} ${formatNumber(toBase(value.sum))}`, `${name}_count${plain} ${value.count}`);
       return lines;
     }
   }
@@ -62,9 +65,17 @@ function seriesLines(name: string, series: SeriesSnapshot): string[] {
 
 /**
  * Renders metric snapshots in the Prometheus text exposition format (version 0.0.4): a `# HELP`
- * and `# TYPE` line per metric, then one line per series. Counters are `counter`, sums and last
- * values `gauge`, summaries `summary` (quantiles 0.5, 0.9, 0.99, `_sum`, `_count`) and
- * distributions `histogram` (cumulative `_bucket{le}`, `_sum`, `_count`).
+ * and `# TYPE` line per metric, then one line per series. Counters are `counter` named `…_total`
+ * (`breaker.call.count` → `breaker_call_total`), sums and last values `gauge`, summaries `summary`
+ * (quantiles 0.5, 0.9, 0.99, `_sum`, `_count`) and distributions `histogram` (cumulative
+ * `_bucket{le}`, `_sum`, `_count`); a measurement in a time unit is written in seconds with a
+ * `_seconds` suffix, one in a size unit in bytes with `_bytes`. Tags become labels with names
+ * valid in Prometheus. Metrics that dropped events at their `maxSeries` cap are counted in
+ * `overseer_metric_series_dropped_total{metric}`.
+ *
+ * The names are checked when the metrics are defined and started (`startMetrics` refuses two
+ * metrics with one Prometheus name); should snapshots gathered elsewhere still collide, the later
+ * metric is left out with a comment line, so that the scrape stays valid.
  *
  * @example
  * ```ts
@@ -75,11 +86,33 @@ function seriesLines(name: string, series: SeriesSnapshot): string[] {
 export function toPrometheus(snapshot: MetricSnapshot | readonly MetricSnapshot[]): string {
   const metrics: readonly MetricSnapshot[] = Array.isArray(snapshot) ? snapshot : [snapshot as MetricSnapshot];
   const lines: string[] = [];
+  const written = new Set<string>([droppedSeriesFamily.name]);
+  const dropped: [family: string, count: number][] = [];
   for (const metric of metrics) {
-    const name = prometheusName(metric.definition.name);
-    lines.push(`# HELP ${name} ${escapeHelp(metric.definition.description)}`);
-    lines.push(`# TYPE ${name} ${prometheusType[metric.definition.type]}`);
-    for (const series of metric.series) lines.push(...seriesLines(name, series));
+    const { definition } = metric;
+    let family: PrometheusFamily;
+    try {
+      family = prometheusFamily(definition);
+    } catch (error) {
+      // Only a definition built by hand, not by defineMetric, can get here: skip it, keep the scrape.
+      lines.push(`# overseer: metric ${prometheusName(String(definition.name))} left out: ${error instanceof Error ? error.message.replace(/\n/g, ' ') : 'invalid'}`);
+      continue;
+    }
+    const claimed = [family.name, ...family.sampleNames];
+    if (claimed.some((name) => written.has(name))) {
+      lines.push(`# overseer: ${family.name} (metric ${definition.name}) left out: another metric of this scrape has its name`);
+      continue;
+    }
+    for (const name of claimed) written.add(name);
+    lines.push(`# HELP ${family.name} ${escapeHelp(definition.description)}`);
+    lines.push(`# TYPE ${family.name} ${prometheusType[definition.type]}`);
+    for (const series of metric.series) lines.push(...seriesLines(family, definition.tags, series));
+    if ((metric.droppedSeries ?? 0) > 0) dropped.push([family.name, metric.droppedSeries!]);
+  }
+  if (dropped.length > 0) {
+    lines.push(`# HELP ${droppedSeriesFamily.name} ${droppedSeriesFamily.help}`);
+    lines.push(`# TYPE ${droppedSeriesFamily.name} counter`);
+    for (const [family, count] of dropped) lines.push(`${droppedSeriesFamily.name}{${droppedSeriesFamily.label}="${family}"} ${count}`);
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

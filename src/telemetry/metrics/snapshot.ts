@@ -37,6 +37,11 @@ export interface SeriesSnapshot {
 export interface MetricSnapshot {
   readonly definition: MetricDefinition;
   readonly series: readonly SeriesSnapshot[];
+  /**
+   * Events not counted because the metric already had `definition.maxSeries` series and the
+   * event would have started another. Absent counts as 0.
+   */
+  readonly droppedSeries?: number;
 }
 
 /** What a metric operator emits after each event it counted: its live state. */

@@ -32,7 +32,7 @@ describe('toPrometheus renders the text exposition format exactly', () => {
         counter('breaker.call.count', { tags: ['breaker', 'outcome'], description: 'Calls by "outcome"\\ per\nbreaker' }),
         sum('limiter.hit.cost', { tags: ['limiter'] }),
         lastValue('pool.checkout.waiting', { tags: ['pool'] }),
-        summary('breaker.call.duration', { tags: ['breaker'], description: 'Breaker call duration', unit: 'millisecond' }),
+        summary('breaker.call.duration', { tags: ['breaker'], description: 'Breaker call duration', unit: 'millisecond', keep: (event) => event.metadata.outcome !== 'failure' }),
         distribution('pool.checkout.duration', { buckets: [1, 5, 10], tags: ['pool'] }),
         counter('supervisor.child.restarted.count'),
         distribution('supervisor.child.restarted.restarts', { buckets: [1, 3] }),
@@ -55,29 +55,29 @@ describe('toPrometheus renders the text exposition format exactly', () => {
       },
     );
 
-    expect(text).toBe(String.raw`# HELP breaker_call_count Calls by "outcome"\\ per\nbreaker
-# TYPE breaker_call_count counter
-breaker_call_count{breaker="payments",outcome="success"} 2
-breaker_call_count{breaker="payments",outcome="failure"} 1
-breaker_call_count{breaker="a\\b \"c\"\nd",outcome="rejected"} 1
+    expect(text).toBe(String.raw`# HELP breaker_call_total Calls by "outcome"\\ per\nbreaker
+# TYPE breaker_call_total counter
+breaker_call_total{breaker="payments",outcome="success"} 2
+breaker_call_total{breaker="payments",outcome="failure"} 1
+breaker_call_total{breaker="a\\b \"c\"\nd",outcome="rejected"} 1
 # HELP limiter_hit_cost sum of limiter.hit
 # TYPE limiter_hit_cost gauge
 limiter_hit_cost{limiter="api"} 5
 # HELP pool_checkout_waiting last_value of pool.checkout
 # TYPE pool_checkout_waiting gauge
 pool_checkout_waiting{pool="db"} 0
-# HELP breaker_call_duration Breaker call duration
-# TYPE breaker_call_duration summary
-breaker_call_duration{breaker="payments",quantile="0.5"} 12
-breaker_call_duration{breaker="payments",quantile="0.9"} 30
-breaker_call_duration{breaker="payments",quantile="0.99"} 30
-breaker_call_duration_sum{breaker="payments"} 46
-breaker_call_duration_count{breaker="payments"} 3
-breaker_call_duration{breaker="a\\b \"c\"\nd",quantile="0.5"} 7
-breaker_call_duration{breaker="a\\b \"c\"\nd",quantile="0.9"} 7
-breaker_call_duration{breaker="a\\b \"c\"\nd",quantile="0.99"} 7
-breaker_call_duration_sum{breaker="a\\b \"c\"\nd"} 7
-breaker_call_duration_count{breaker="a\\b \"c\"\nd"} 1
+# HELP breaker_call_duration_seconds Breaker call duration
+# TYPE breaker_call_duration_seconds summary
+breaker_call_duration_seconds{breaker="payments",quantile="0.5"} 0.004
+breaker_call_duration_seconds{breaker="payments",quantile="0.9"} 0.012
+breaker_call_duration_seconds{breaker="payments",quantile="0.99"} 0.012
+breaker_call_duration_seconds_sum{breaker="payments"} 0.016
+breaker_call_duration_seconds_count{breaker="payments"} 2
+breaker_call_duration_seconds{breaker="a\\b \"c\"\nd",quantile="0.5"} 0.007
+breaker_call_duration_seconds{breaker="a\\b \"c\"\nd",quantile="0.9"} 0.007
+breaker_call_duration_seconds{breaker="a\\b \"c\"\nd",quantile="0.99"} 0.007
+breaker_call_duration_seconds_sum{breaker="a\\b \"c\"\nd"} 0.007
+breaker_call_duration_seconds_count{breaker="a\\b \"c\"\nd"} 1
 # HELP pool_checkout_duration distribution of pool.checkout
 # TYPE pool_checkout_duration histogram
 pool_checkout_duration_bucket{pool="db",le="1"} 1
@@ -86,9 +86,9 @@ pool_checkout_duration_bucket{pool="db",le="10"} 2
 pool_checkout_duration_bucket{pool="db",le="+Inf"} 3
 pool_checkout_duration_sum{pool="db"} 26.5
 pool_checkout_duration_count{pool="db"} 3
-# HELP supervisor_child_restarted_count counter of supervisor.child.restarted
-# TYPE supervisor_child_restarted_count counter
-supervisor_child_restarted_count 3
+# HELP supervisor_child_restarted_total counter of supervisor.child.restarted
+# TYPE supervisor_child_restarted_total counter
+supervisor_child_restarted_total 3
 # HELP supervisor_child_restarted_restarts distribution of supervisor.child.restarted
 # TYPE supervisor_child_restarted_restarts histogram
 supervisor_child_restarted_restarts_bucket{le="1"} 1
@@ -111,13 +111,13 @@ describe('toPrometheus escapes label values: backslash, double quote and newline
       emit('job.run', {}, { job: 'not\\na newline' });
       emit('job.run', {}, { job: 'é ✓ {},=' });
     });
-    expect(text).toBe(String.raw`# HELP job_run_count counter of job.run
-# TYPE job_run_count counter
-job_run_count{job="back\\slash"} 1
-job_run_count{job="say \"hi\""} 1
-job_run_count{job="two\nlines"} 1
-job_run_count{job="not\\na newline"} 1
-job_run_count{job="é ✓ {},="} 1
+    expect(text).toBe(String.raw`# HELP job_run_total counter of job.run
+# TYPE job_run_total counter
+job_run_total{job="back\\slash"} 1
+job_run_total{job="say \"hi\""} 1
+job_run_total{job="two\nlines"} 1
+job_run_total{job="not\\na newline"} 1
+job_run_total{job="é ✓ {},="} 1
 `);
   });
 
@@ -125,9 +125,9 @@ job_run_count{job="é ✓ {},="} 1
     const text = scrape([counter('http.request.count', { tags: ['http.method', 'status-class'] })], (emit) => {
       emit('http.request', {}, { 'http.method': 'GET', 'status-class': '2xx' });
     });
-    expect(text).toBe(String.raw`# HELP http_request_count counter of http.request
-# TYPE http_request_count counter
-http_request_count{http_method="GET",status_class="2xx"} 1
+    expect(text).toBe(String.raw`# HELP http_request_total counter of http.request
+# TYPE http_request_total counter
+http_request_total{http_method="GET",status_class="2xx"} 1
 `);
   });
 });
