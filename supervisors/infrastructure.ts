@@ -2,15 +2,19 @@
 // (a cycle through the package entry would leave bindings uninitialised at load time).
 import { breakerChild, type Breaker, type BreakerChildSpec, type BreakerOptions, type BreakerReconfiguration } from '../src/breaker/index.js';
 import { systemClock, type Clock } from '../src/clock/index.js';
-import { ConfigError, OverseerError } from '../src/core/index.js';
+import { ConfigError, OverseerError, attempt, describeValue } from '../src/core/index.js';
+import { record } from '../src/core/validate.js';
 import {
   createRateLimiter,
   createRedisRateLimiter,
   limiterChild,
   type LimiterChildSpec,
+  type LimiterReconfiguration,
   type MemoryLimiterOptions,
+  type MemoryRateLimiter,
   type RateLimiter,
   type RedisLike,
+  type RedisRateLimiter,
 } from '../src/limiter/index.js';
 import {
   poolChild,
@@ -26,7 +30,7 @@ import {
 import { startSupervisor, supervisorChild, supervisorOf, type ChildSpec, type Supervisor } from '../src/supervisor/index.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../src/telemetry/index.js';
 import { resolveBreakerOptions } from '../src/breaker/options.js';
-import { resolveMemoryLimiterOptions } from '../src/limiter/options.js';
+import { reconfigured, resolveMemoryLimiterOptions } from '../src/limiter/options.js';
 import { resolvePoolOptions } from '../src/pool/options.js';
 
 /** Options of one breaker, limiter or pool of a namespace: the component's own, less what the tree gives. */
@@ -70,7 +74,7 @@ export interface InfrastructureOptions {
 export interface InfrastructurePatch {
   [namespace: string]: {
     breakers?: Record<string, BreakerReconfiguration>;
-    limiters?: Record<string, Partial<Pick<MemoryLimiterOptions, 'limit' | 'windowMs'>>>;
+    limiters?: Record<string, LimiterReconfiguration>;
     pools?: Record<string, PoolReconfiguration>;
   };
 }
@@ -104,25 +108,101 @@ export interface Infrastructure {
   /**
    * Changes breaker, limiter and pool options live without losing state (open breakers stay
    * open, counts stay counted, checked-out workers stay out) and without dropping calls in flight.
-   * The whole patch is checked first: an invalid one throws `ConfigError` and changes nothing.
+   * The whole patch is checked before anything is applied (namespaces, sections and components
+   * exist, every key is one its component can change live, every value passes the component's
+   * own validation): an invalid patch throws a `ConfigError` naming the fault by its path
+   * (`patch.billing.pools.db.size`) and changes nothing.
    */
   configure(patch: InfrastructurePatch): void;
   stop(): Promise<void>;
 }
 
+/** A breaker of a namespace, with the options it was given (every applied patch included). */
+interface BreakerEntry {
+  spec: BreakerChildSpec;
+  given: Owned<BreakerOptions>;
+}
+
 /** A limiter entry: supervised in memory, or a Redis limiter with its in-memory insurance. */
 interface LimiterEntry {
   spec: LimiterChildSpec;
-  redis: RateLimiter | undefined;
-  options: Owned<MemoryLimiterOptions>;
+  redis: RedisRateLimiter | undefined;
+  insurance: MemoryRateLimiter | undefined;
+  given: Owned<MemoryLimiterOptions>;
+}
+
+interface PoolEntry {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  spec: PoolChildSpec<any>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handle: Pool<any>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  given: Owned<PoolOptions<any>>;
 }
 
 interface NamespaceEntry {
-  breakers: Map<string, BreakerChildSpec>;
+  breakers: Map<string, BreakerEntry>;
   limiters: Map<string, LimiterEntry>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  pools: Map<string, { spec: PoolChildSpec<any>; handle: Pool<any> }>;
+  pools: Map<string, PoolEntry>;
   threadPools: Map<string, { spec: ThreadPoolChildSpec; handle: ThreadPool }>;
+}
+
+/** What a namespace's configuration may hold. */
+const namespaceKeys: ReadonlySet<string> = new Set(['breakers', 'limiters', 'pools', 'threadPools', 'intensity', 'period']);
+
+/**
+ * The options each kind of component can change live, as its `reconfigure` accepts them. Typed as
+ * a record over the reconfiguration type, so the compiler keeps each list complete and exact.
+ */
+const breakerLiveKeys: Readonly<Record<keyof BreakerReconfiguration, true>> = {
+  tolerance: true,
+  failureRate: true,
+  resetMs: true,
+  halfOpenProbes: true,
+  callTimeoutMs: true,
+  isFailure: true,
+};
+const limiterLiveKeys: Readonly<Record<keyof LimiterReconfiguration, true>> = { limit: true, windowMs: true, telemetryKeys: true };
+const poolLiveKeys: Readonly<Record<keyof PoolReconfiguration, true>> = {
+  size: true,
+  maxOverflow: true,
+  strategy: true,
+  checkoutTimeoutMs: true,
+  retryBackoffMs: true,
+};
+
+/** The name a component reports in errors and telemetry: unique across namespaces, as `<namespace>.<name>`. */
+function qualified(namespace: string, name: string): string {
+  return `${namespace}.${name}`;
+}
+
+/**
+ * Runs a validation, naming the option it rejects by its full path: a `ConfigError` for `resetMs`
+ * thrown while checking `namespaces.billing.breakers.payments` becomes one for
+ * `namespaces.billing.breakers.payments.resetMs`, with the same value and expectation.
+ */
+function within<T>(path: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const head = `Invalid option ${error.option}: expected `;
+    const tail = `, got ${describeValue(error.value)}`;
+    if (!error.message.startsWith(head) || !error.message.endsWith(tail)) throw error;
+    throw new ConfigError(`${path}.${error.option}`, error.value, error.message.slice(head.length, error.message.length - tail.length));
+  }
+}
+
+/** The entries of an optional section: absent is empty, anything but an object is a ConfigError naming it. */
+function sectionEntries(path: string, value: unknown): Array<[string, unknown]> {
+  return value === undefined ? [] : Object.entries(record(path, value));
+}
+
+/** Rejects any key of `change` that its component cannot change live. */
+function checkLiveKeys(path: string, change: Record<string, unknown>, live: Readonly<Record<string, true>>): void {
+  for (const key of Object.keys(change)) {
+    if (!Object.hasOwn(live, key)) throw new ConfigError(`${path}.${key}`, change[key], `one of ${Object.keys(live).join(', ')} (the options that can change live)`);
+  }
 }
 
 /** The current run of a supervised component, or a lookup error when it is not running. */
@@ -139,11 +219,11 @@ function stablePool<W>(spec: PoolChildSpec<W>, name: string): Pool<W> {
     get actor() {
       return now().actor;
     },
-    checkout: (options) => now().checkout(options),
+    checkout: (options) => attempt(() => now().checkout(options)),
     tryCheckout: () => now().tryCheckout(),
-    transaction: (fn, options) => now().transaction(fn, options),
+    transaction: (fn, options) => attempt(() => now().transaction(fn, options)),
     status: () => now().status(),
-    stop: () => now().stop(),
+    stop: () => attempt(() => now().stop()),
     reconfigure: (patch) => spec.reconfigure(patch),
   };
 }
@@ -156,14 +236,10 @@ function stableThreadPool<Task, Result>(spec: ThreadPoolChildSpec<Task, Result>,
     get actor() {
       return now().actor;
     },
-    run: (task, options) => now().run(task, options),
+    run: (task, options) => attempt(() => now().run(task, options)),
     status: () => now().status(),
-    stop: () => now().stop(),
+    stop: () => attempt(() => now().stop()),
   };
-}
-
-function entries<T>(record: Record<string, T> | undefined): Array<[string, T]> {
-  return Object.entries(record ?? {});
 }
 
 /**
@@ -178,7 +254,11 @@ function entries<T>(record: Record<string, T> | undefined): Array<[string, T]> {
  * ```
  *
  * Each namespace has its own supervisor, so a restart storm in one namespace exhausts that
- * namespace's intensity and is restarted by the root, never touching another namespace.
+ * namespace's intensity and is restarted by the root, never touching another namespace. Every
+ * breaker, limiter, pool and thread pool is named `<namespace>.<name>` in its errors and
+ * telemetry, so two namespaces' components of the same name never share metrics; look-ups and
+ * child ids use the short name within the namespace. Bad options reject with a `ConfigError`
+ * naming the option by its path (`namespaces.billing.breakers.payments.resetMs`).
  *
  * @example
  * ```ts
@@ -189,60 +269,82 @@ function entries<T>(record: Record<string, T> | undefined): Array<[string, T]> {
  * ```
  */
 export async function startInfrastructure(options: InfrastructureOptions): Promise<Infrastructure> {
-  if (typeof options !== 'object' || options === null) throw new ConfigError('options', options, 'an object');
-  if (typeof options.namespaces !== 'object' || options.namespaces === null) {
-    throw new ConfigError('namespaces', options.namespaces, 'an object of namespace configurations');
-  }
+  const fields = record('options', options);
+  const namespaces = record('namespaces', fields.namespaces);
   const clock = options.clock ?? systemClock;
   const telemetry = options.telemetry ?? sharedTelemetry;
   const registry = new Map<string, NamespaceEntry>();
   const namespaceSpecs: ChildSpec[] = [];
 
-  for (const [namespace, config] of entries(options.namespaces)) {
+  for (const [namespace, given] of Object.entries(namespaces)) {
+    const path = `namespaces.${namespace}`;
+    const config = record(path, given) as NamespaceConfig;
+    for (const key of Object.keys(config)) {
+      if (!namespaceKeys.has(key)) throw new ConfigError(`${path}.${key}`, (config as Record<string, unknown>)[key], `one of ${[...namespaceKeys].join(', ')}`);
+    }
     const entry: NamespaceEntry = { breakers: new Map(), limiters: new Map(), pools: new Map(), threadPools: new Map() };
     const children: ChildSpec[] = [];
-    for (const [name, breakerOptions] of entries(config.breakers)) {
-      const spec = breakerChild({ ...breakerOptions, name, clock, telemetry });
+    for (const [name, value] of sectionEntries(`${path}.breakers`, config.breakers)) {
+      const componentPath = `${path}.breakers.${name}`;
+      const breakerOptions = record(componentPath, value) as Owned<BreakerOptions>;
+      const spec = within(componentPath, () => breakerChild({ ...breakerOptions, name: qualified(namespace, name), clock, telemetry }));
       spec.id = `breaker:${name}`;
-      entry.breakers.set(name, spec);
+      entry.breakers.set(name, { spec, given: { ...breakerOptions } });
       children.push(spec);
     }
-    for (const [name, limiterOptions] of entries(config.limiters)) {
-      const spec = limiterChild({ ...limiterOptions, name: `${namespace}.${name}`, clock, telemetry });
+    for (const [name, value] of sectionEntries(`${path}.limiters`, config.limiters)) {
+      const componentPath = `${path}.limiters.${name}`;
+      const limiterOptions = record(componentPath, value) as Owned<MemoryLimiterOptions>;
+      const limiterName = qualified(namespace, name);
+      const spec = within(componentPath, () => limiterChild({ ...limiterOptions, name: limiterName, clock, telemetry }));
       spec.id = `limiter:${name}`;
-      const redis = options.redis
-        ? createRedisRateLimiter({
-            ...limiterOptions,
-            name: `${namespace}.${name}`,
-            redis: options.redis,
-            prefix: options.redisPrefix ?? 'overseer',
-            telemetry,
-            insurance: createRateLimiter({ ...limiterOptions, name: `${namespace}.${name}.insurance`, clock, telemetry }),
-          })
+      const insurance = options.redis
+        ? within(componentPath, () => createRateLimiter({ ...limiterOptions, name: `${limiterName}.insurance`, clock, telemetry }))
         : undefined;
-      entry.limiters.set(name, { spec, redis, options: { ...limiterOptions } });
+      const redis = options.redis
+        ? within(componentPath, () =>
+            createRedisRateLimiter({
+              ...limiterOptions,
+              name: limiterName,
+              redis: options.redis!,
+              prefix: options.redisPrefix ?? 'overseer',
+              telemetry,
+              insurance,
+            }),
+          )
+        : undefined;
+      entry.limiters.set(name, { spec, redis, insurance, given: { ...limiterOptions } });
       children.push(spec);
     }
-    for (const [name, poolOptions] of entries(config.pools)) {
-      const spec = poolChild({ shutdown: 10_000, ...poolOptions, name, clock, telemetry });
+    for (const [name, value] of sectionEntries(`${path}.pools`, config.pools)) {
+      const componentPath = `${path}.pools.${name}`;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const poolOptions = record(componentPath, value) as Owned<PoolOptions<any>>;
+      const poolName = qualified(namespace, name);
+      const spec = within(componentPath, () => poolChild({ shutdown: 10_000, ...poolOptions, name: poolName, clock, telemetry }));
       spec.id = `pool:${name}`;
-      entry.pools.set(name, { spec, handle: stablePool(spec, name) });
+      entry.pools.set(name, { spec, handle: stablePool(spec, poolName), given: { ...poolOptions } });
       children.push(spec);
     }
-    for (const [name, threadPoolOptions] of entries(config.threadPools)) {
-      const spec = threadPoolChild({ shutdown: 10_000, ...threadPoolOptions, name, clock, telemetry });
+    for (const [name, value] of sectionEntries(`${path}.threadPools`, config.threadPools)) {
+      const componentPath = `${path}.threadPools.${name}`;
+      const threadPoolOptions = record(componentPath, value) as Owned<ThreadPoolOptions>;
+      const poolName = qualified(namespace, name);
+      const spec = within(componentPath, () => threadPoolChild({ shutdown: 10_000, ...threadPoolOptions, name: poolName, clock, telemetry }));
       spec.id = `threads:${name}`;
-      entry.threadPools.set(name, { spec, handle: stableThreadPool(spec, name) });
+      entry.threadPools.set(name, { spec, handle: stableThreadPool(spec, poolName) });
       children.push(spec);
     }
     registry.set(namespace, entry);
     namespaceSpecs.push(
-      supervisorChild(namespace, {
-        strategy: 'one_for_one',
-        intensity: config.intensity ?? 10,
-        period: config.period ?? 10_000,
-        children,
-      }),
+      within(path, () =>
+        supervisorChild(namespace, {
+          strategy: 'one_for_one',
+          intensity: config.intensity ?? 10,
+          period: config.period ?? 10_000,
+          children,
+        }),
+      ),
     );
   }
 
@@ -262,28 +364,70 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     return found;
   };
 
-  /** Checks a whole patch without changing anything; throws ConfigError on the first fault. */
-  const validate = (patch: InfrastructurePatch): void => {
-    if (typeof patch !== 'object' || patch === null) throw new ConfigError('patch', patch, 'an object');
-    for (const [namespace, changes] of entries(patch)) {
+  /**
+   * Checks a whole patch and returns the steps that apply it, changing nothing: every namespace,
+   * section and component must exist, every key must be one its component can change live, and
+   * every component's options with the change must pass that component's own validation. The
+   * first fault throws a ConfigError naming it by its path (`patch.billing.pools.db.size`).
+   */
+  const plan = (patch: unknown): Array<() => void> => {
+    // Each change is copied once, so what is checked is exactly what is applied (getters included).
+    const steps: Array<() => void> = [];
+    for (const [namespace, changes] of Object.entries(record('patch', patch))) {
+      const path = `patch.${namespace}`;
       const entry = registry.get(namespace);
-      if (!entry) throw new ConfigError(`patch.${namespace}`, changes, 'a namespace of the tree');
-      for (const [name, change] of entries(changes.breakers)) {
-        const spec = entry.breakers.get(name);
-        if (!spec) throw new ConfigError(`patch.${namespace}.breakers.${name}`, change, 'a breaker of the namespace');
-        resolveBreakerOptions({ name, ...change });
-      }
-      for (const [name, change] of entries(changes.limiters)) {
-        const limiter = entry.limiters.get(name);
-        if (!limiter) throw new ConfigError(`patch.${namespace}.limiters.${name}`, change, 'a limiter of the namespace');
-        resolveMemoryLimiterOptions({ ...limiter.options, ...change, name });
-      }
-      for (const [name, change] of entries(changes.pools)) {
-        const spec = entry.pools.get(name);
-        if (!spec) throw new ConfigError(`patch.${namespace}.pools.${name}`, change, 'a pool of the namespace');
-        resolvePoolOptions({ ...change, name, worker: { create: () => undefined } });
+      if (!entry) throw new ConfigError(path, changes, 'a namespace of the tree');
+      for (const [section, components] of Object.entries(record(path, changes))) {
+        const sectionPath = `${path}.${section}`;
+        const named = sectionEntries(sectionPath, components);
+        if (section === 'breakers') {
+          for (const [name, value] of named) {
+            const componentPath = `${sectionPath}.${name}`;
+            const breaker = entry.breakers.get(name);
+            if (!breaker) throw new ConfigError(componentPath, value, 'a breaker of the namespace');
+            const change = { ...record(componentPath, value) } as BreakerReconfiguration;
+            checkLiveKeys(componentPath, change, breakerLiveKeys);
+            within(componentPath, () => resolveBreakerOptions({ ...breaker.given, ...change, name: qualified(namespace, name) }));
+            const target = current(breaker.spec.breaker, `breaker '${name}'`);
+            steps.push(() => {
+              target.reconfigure(change);
+              Object.assign(breaker.given, change);
+            });
+          }
+        } else if (section === 'limiters') {
+          for (const [name, value] of named) {
+            const componentPath = `${sectionPath}.${name}`;
+            const limiter = entry.limiters.get(name);
+            if (!limiter) throw new ConfigError(componentPath, value, 'a limiter of the namespace');
+            const change = { ...record(componentPath, value) } as LimiterReconfiguration;
+            checkLiveKeys(componentPath, change, limiterLiveKeys);
+            within(componentPath, () => reconfigured(resolveMemoryLimiterOptions({ ...limiter.given, name: qualified(namespace, name) }), change));
+            steps.push(() => {
+              limiter.spec.reconfigure(change);
+              limiter.redis?.reconfigure(change);
+              limiter.insurance?.reconfigure(change);
+              Object.assign(limiter.given, change);
+            });
+          }
+        } else if (section === 'pools') {
+          for (const [name, value] of named) {
+            const componentPath = `${sectionPath}.${name}`;
+            const pool = entry.pools.get(name);
+            if (!pool) throw new ConfigError(componentPath, value, 'a pool of the namespace');
+            const change = { ...record(componentPath, value) } as PoolReconfiguration;
+            checkLiveKeys(componentPath, change, poolLiveKeys);
+            within(componentPath, () => resolvePoolOptions({ ...pool.given, ...change, name: qualified(namespace, name) }));
+            steps.push(() => {
+              pool.spec.reconfigure(change);
+              Object.assign(pool.given, change);
+            });
+          }
+        } else {
+          throw new ConfigError(sectionPath, components, "one of 'breakers', 'limiters', 'pools' (the sections that can change live)");
+        }
       }
     }
+    return steps;
   };
 
   return {
@@ -295,8 +439,8 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
       return current(supervisorOf(child?.ref) as Supervisor | undefined, `supervisor of namespace '${namespace}'`);
     },
     breaker(namespace, name) {
-      const spec = component(namespaceEntry(namespace).breakers, namespace, 'breaker', name);
-      return current(spec.breaker, `breaker '${name}'`);
+      const entry = component(namespaceEntry(namespace).breakers, namespace, 'breaker', name);
+      return current(entry.spec.breaker, `breaker '${name}'`);
     },
     limiter(namespace, name) {
       const entry = component(namespaceEntry(namespace).limiters, namespace, 'limiter', name);
@@ -309,19 +453,13 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
       return component(namespaceEntry(namespace).threadPools, namespace, 'thread pool', name).handle as ThreadPool<Task, Result>;
     },
     configure(patch) {
-      validate(patch);
-      for (const [namespace, changes] of entries(patch)) {
-        const entry = registry.get(namespace)!;
-        for (const [name, change] of entries(changes.breakers)) entry.breakers.get(name)!.breaker?.reconfigure(change);
-        for (const [name, change] of entries(changes.limiters)) {
-          const limiter = entry.limiters.get(name)!;
-          Object.assign(limiter.options, change);
-          limiter.spec.reconfigure(change);
-          (limiter.redis as { reconfigure?: (patch: object) => void } | undefined)?.reconfigure?.(change);
-        }
-        for (const [name, change] of entries(changes.pools)) entry.pools.get(name)!.spec.reconfigure(change);
-      }
+      // Plan first, then apply: a patch that fails any check changes nothing.
+      for (const step of plan(patch)) step();
     },
-    stop: () => supervisor.stop(),
+    stop: () =>
+      supervisor.stop().finally(() => {
+        // The insurance limiters live outside the tree: cancel their timers with it.
+        for (const entry of registry.values()) for (const limiter of entry.limiters.values()) limiter.insurance?.stop();
+      }),
   };
 }

@@ -55,6 +55,28 @@ describe('the infrastructure tree under failures', () => {
     redis.disconnect();
   }, 30_000);
 
+  it('a hot reload reaches the insurance limiter too: with Redis killed, the new limit holds', async () => {
+    const redis = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    redis.on('error', () => undefined);
+    await expect.poll(() => redis.status, { timeout: 10_000 }).toBe('ready');
+    const infra = await startInfrastructure({
+      telemetry: createTelemetry(),
+      redis,
+      redisPrefix: `chaos-reload${process.pid}`,
+      namespaces: { api: { limiters: { clients: { limit: 1000, windowMs: 60_000 } } } },
+    });
+    infra.configure({ api: { limiters: { clients: { limit: 3 } } } });
+    await server.kill();
+    const limiter = infra.limiter('api', 'clients');
+    const decisions = [];
+    for (let hit = 0; hit < 4; hit += 1) decisions.push((await limiter.hit('one-client')).allowed);
+    expect(decisions).toEqual([true, true, true, false]);
+    await server.restart();
+    await expect.poll(() => redis.status, { timeout: 10_000 }).toBe('ready');
+    await infra.stop();
+    redis.disconnect();
+  }, 30_000);
+
   it('worker threads crashing under load: every task settles, the crashes restart nothing but threads', async () => {
     const telemetry = createTelemetry();
     const events: TelemetryEvent[] = [];
@@ -76,7 +98,11 @@ describe('the infrastructure tree under failures', () => {
     expect(outcomes).toHaveLength(200);
     expect(outcomes.filter((outcome) => outcome === 'ok').length).toBeGreaterThan(150);
     expect(new Set(outcomes.filter((outcome) => outcome !== 'ok'))).toEqual(new Set(['ERR_WORKER_CRASHED']));
-    expect(events.filter((event) => event.name === 'pool.worker.exit').length).toBeGreaterThan(0);
+    const exits = events.filter((event) => event.name === 'pool.worker.exit');
+    expect(exits.length).toBeGreaterThan(0);
+    // Named after its namespace, as every component of the tree is.
+    expect(threads.name).toBe('compute.crashy');
+    expect(new Set(exits.map((event) => event.metadata.pool))).toEqual(new Set(['compute.crashy']));
     expect(restartsOf(events)).toEqual([]);
     expect(await threads.run({ kind: 'value', value: 7 })).toBe(7);
     await infra.stop();

@@ -1,9 +1,17 @@
 /**
+ * The brand of overseer's run-time errors: a registered symbol, so every copy of the package
+ * installed in one process shares it. A bare `code` string is something any error can carry;
+ * the brand is set only by {@link OverseerError}.
+ */
+const overseerErrorBrand: unique symbol = Symbol.for('overseer.error');
+
+/**
  * The base class of every error overseer raises at run time (configuration errors are the
  * exception: `ConfigError` is a `TypeError`, as the contract asks).
  *
- * Every subclass carries a stable `code`; check the code rather than `instanceof` when two
- * copies of the package may be installed.
+ * Every subclass carries a stable `code` and the package's brand; check them with
+ * {@link hasOverseerCode} (or a guard built on it) rather than `instanceof`, which fails when two
+ * copies of the package are installed.
  */
 export abstract class OverseerError extends Error {
   /** A stable, machine-readable identifier of the failure. */
@@ -13,6 +21,18 @@ export abstract class OverseerError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+}
+// On the prototype: every instance, of every subclass, is branded at no cost per error.
+Object.defineProperty(OverseerError.prototype, overseerErrorBrand, { value: true });
+
+/** True when `error` is an {@link OverseerError} of any copy of the package (by its brand, not `instanceof`). */
+export function isOverseerError(error: unknown): error is OverseerError {
+  return typeof error === 'object' && error !== null && (error as { [overseerErrorBrand]?: unknown })[overseerErrorBrand] === true;
+}
+
+/** True when `error` is an {@link OverseerError} (by its brand) whose `code` equals `code`. */
+export function hasOverseerCode(error: unknown, code: string): boolean {
+  return isOverseerError(error) && error.code === code;
 }
 
 /**

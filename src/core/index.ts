@@ -1,3 +1,3 @@
-export { OverseerError, ConfigError, isConfigError, hasCode, describeValue, withoutStack } from './errors.js';
+export { OverseerError, ConfigError, isConfigError, isOverseerError, hasCode, hasOverseerCode, describeValue, withoutStack } from './errors.js';
 export * as validate from './validate.js';
 export { attempt } from './attempt.js';

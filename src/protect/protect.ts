@@ -1,12 +1,12 @@
 import type { Breaker } from '../breaker/index.js';
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
-import { ConfigError } from '../core/index.js';
+import { ConfigError, hasOverseerCode } from '../core/index.js';
 import { finiteNumber, nonEmptyString, record } from '../core/validate.js';
-import type { Decision, MemoryRateLimiter, RateLimiter } from '../limiter/index.js';
-import type { Lease, Pool } from '../pool/index.js';
+import type { MemoryRateLimiter, RateLimiter } from '../limiter/index.js';
+import type { CheckoutOptions, Lease, Pool } from '../pool/index.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
-import { RateLimitedError, isPoolRefusal, isRefusal, stageOf, type ProtectionStage } from './errors.js';
+import { CallAbortedError, RateLimitedError, isPoolOwnError, isRefusal, type ProtectionStage } from './errors.js';
 
 /** What one protected call may say about itself. */
 export interface ProtectCall {
@@ -14,7 +14,11 @@ export interface ProtectCall {
   key?: string;
   /** Units this call costs against the limit. Default 1. */
   cost?: number;
-  /** Aborting it abandons the call: a pool checkout stops waiting, the function's signal aborts. */
+  /**
+   * Aborting it abandons the call: an aborted call spends nothing (no limiter hit, no worker) and
+   * rejects with `CallAbortedError`; a pool checkout stops waiting (`PoolAbortedError`); a
+   * function already running sees its signal abort; a pending fallback is given up.
+   */
   signal?: AbortSignal;
 }
 
@@ -29,7 +33,10 @@ export interface ProtectOptions<W, T> {
   limiter?: RateLimiter;
   /** The limiter key when the call gives none: a constant, or computed from the call. Default `'global'`. */
   key?: string | ((call: ProtectCall) => string);
-  /** Second stage: the call runs through it; `BreakerOpenError` when it refuses. */
+  /**
+   * Second stage: an open (or disabled) breaker refuses with `BreakerOpenError` before a worker is
+   * sought; once a worker is in hand the breaker admits the call and times and counts `fn` alone.
+   */
   breaker?: Breaker;
   /** Third stage: a worker is checked out for the call and released after it. */
   pool?: Pool<W>;
@@ -38,7 +45,9 @@ export interface ProtectOptions<W, T> {
   /**
    * Graceful degradation: called instead of failing when a stage in `fallbackOn` refuses (rate
    * limited, breaker open, no worker free; not when the call itself fails or times out), with the
-   * refusal and the stage; its answer (a cached or default value) is the call's result.
+   * refusal and the stage; its answer (a cached or default value) is the call's result. If it
+   * throws or rejects, the call rejects with that error. Its wait ends with its own result or
+   * with the call's `signal`.
    */
   fallback?: (refusal: unknown, stage: RefusingStage) => T | Promise<T>;
   /** Which refusals the fallback serves. Default `['limiter', 'breaker']`. */
@@ -59,7 +68,11 @@ export interface ProtectedFunction<T, C extends ProtectCall = ProtectCall> {
 /** How a protected call ended, as its telemetry reports it. */
 export type ProtectOutcome = 'ok' | 'refused' | 'fallback' | 'error';
 
+const refusingStages: readonly RefusingStage[] = ['limiter', 'breaker', 'pool'];
+
 const neverAborted: AbortSignal = new AbortController().signal;
+
+const ignore = (): void => undefined;
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null | undefined)?.then === 'function';
@@ -69,20 +82,73 @@ function isMemoryLimiter(limiter: RateLimiter): limiter is MemoryRateLimiter {
   return typeof (limiter as Partial<MemoryRateLimiter>).hitSync === 'function';
 }
 
+/**
+ * Handed to a breaker that is open or disabled, which refuses without running it (the breaker's
+ * contract): asking it this way gets its own refusal, counted and reported as the breaker does.
+ */
+function admittedWhileRefusing(): never {
+  throw new Error('protect: a breaker admitted a call while open or disabled');
+}
+
+/** Whether the error a breaker rejected with is its own call timeout (it aborts the signal it gave `fn` with that error). */
+function isTimeoutOf(error: unknown, fnSignal: AbortSignal | undefined): boolean {
+  return fnSignal !== undefined && fnSignal.aborted && fnSignal.reason === error && hasOverseerCode(error, 'ERR_BREAKER_TIMEOUT');
+}
+
+/**
+ * Waits for a fallback's answer, or rejects with `abandoned()` when `signal` aborts first. The wait
+ * is owned by the fallback (its result) and the caller (the abort); without a signal, by the
+ * fallback alone.
+ */
+function untilAborted<T>(answer: T | PromiseLike<T>, signal: AbortSignal | undefined, abandoned: () => unknown): Promise<T> {
+  if (signal === undefined || !isThenable(answer)) return Promise.resolve(answer);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abandoned());
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(answer).then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function resolveFallbackOn(value: unknown): ReadonlySet<RefusingStage> {
+  if (value === undefined) return new Set<RefusingStage>(['limiter', 'breaker']);
+  if (!Array.isArray(value) || !value.every((stage) => (refusingStages as readonly unknown[]).includes(stage))) {
+    throw new ConfigError('fallbackOn', value, `an array of ${refusingStages.map((stage) => `'${stage}'`).join(', ')}`);
+  }
+  return new Set(value as RefusingStage[]);
+}
 
 /**
  * Puts a function behind the protection chain: rate limit → circuit breaker → pool checkout →
  * `fn(worker, signal, call)`, each stage optional; `call` is what the protected function was
- * invoked with (extend {@link ProtectCall} with your own fields to pass arguments through). A refusal rejects with the refusing stage's typed
- * error (`RateLimitedError`, `BreakerOpenError`, `PoolFullError`/`PoolTimeoutError`), each with a
- * `code` and, where known, `retryAfterMs`; `stageOf(error)` names the stage. A full pool is
- * neutral to the breaker: it neither opens nor closes it. With `fallback`, refusals by the stages
- * in `fallbackOn` are answered by it instead.
+ * invoked with (extend {@link ProtectCall} with your own fields to pass arguments through). A
+ * refusal rejects with the refusing stage's typed error (`RateLimitedError`, `BreakerOpenError`,
+ * `PoolFullError`/`PoolTimeoutError`), each with a `code` and, where known, `retryAfterMs`;
+ * `stageOf(error)` names the stage. With `fallback`, refusals by the stages in `fallbackOn` are
+ * answered by it instead.
+ *
+ * The breaker judges the protected service, not the wait for a worker: an open breaker refuses
+ * before the pool is touched, and a worker is awaited outside the breaker, which then admits the
+ * call and times (`callTimeoutMs`) and counts only `fn`. A full pool is neutral to the breaker
+ * however long the wait; a worker that could not be created (its factory failed, e.g. a refused
+ * connection) is a failure of the service and counts against it. `fn` never starts for a call
+ * already rejected or abandoned: a breaker that opened while the call waited refuses it, an abort
+ * that arrives with the worker returns the worker unused. Errors are classified by where they
+ * arose: whatever `fn` throws is the call's (it counts against the breaker and is never served by
+ * the fallback), whatever its code.
  *
  * Telemetry: one span per call, `protect.call.start` then `protect.call.stop` (or
  * `protect.call.exception` with `metadata.error`), with `measurements.duration` and metadata
  * `protect` (the chain), `outcome` (`ok | refused | fallback | error`) and `stage` (the stage
- * that decided: the refusing one, or `'call'`).
+ * that decided: the refusing one, or `'call'`). A fallback that fails is outcome `error`.
  *
  * @example
  * ```ts
@@ -103,7 +169,7 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
   }
   const checkoutTimeoutMs =
     options.checkoutTimeoutMs === undefined ? undefined : finiteNumber('checkoutTimeoutMs', options.checkoutTimeoutMs, 0, 0);
-  const fallbackOn = new Set<RefusingStage>(options.fallbackOn ?? ['limiter', 'breaker']);
+  const fallbackOn = resolveFallbackOn(options.fallbackOn);
   const { limiter, breaker, pool, fallback } = options;
   const keyOption = options.key ?? 'global';
   const clock = options.clock ?? systemClock;
@@ -134,84 +200,110 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
     );
   };
 
-  /** The pool stage, inside the breaker: waits for a worker when none is idle. */
-  const runWithWorker = (signal: AbortSignal, call: C): T | Promise<T> => {
-    if (pool === undefined) return fn(undefined as W, signal, call);
-    const checkout = pool.checkout({
-      ...(checkoutTimeoutMs === undefined ? {} : { timeoutMs: checkoutTimeoutMs }),
-      ...(call.signal === undefined ? {} : { signal: call.signal }),
-    });
-    return checkout.then((lease) => runLeased(lease, signal, call));
-  };
+  const checkoutOptions = (signal: AbortSignal | undefined): CheckoutOptions | undefined =>
+    checkoutTimeoutMs === undefined && signal === undefined
+      ? undefined
+      : { ...(checkoutTimeoutMs === undefined ? {} : { timeoutMs: checkoutTimeoutMs }), ...(signal === undefined ? {} : { signal }) };
 
-  const runAfterLimiter = (call: C): T | Promise<T> => {
-    // Hot path (bench/service.bench.ts, protect.overhead): with the breaker closed and a worker
-    // idle, the worker is taken synchronously and the breaker runs its fast path; the order of
-    // the stages is unchanged in effect (a closed breaker admits every call).
-    if (pool !== undefined && (breaker === undefined || breaker.state() === 'closed')) {
-      const lease = pool.tryCheckout();
-      if (lease !== undefined) {
-        if (breaker === undefined) return runLeased(lease, call.signal ?? neverAborted, call);
-        return breaker.call((signal) => runLeased(lease, signal, call), call.signal === undefined ? undefined : { signal: call.signal });
+  /**
+   * Checks a worker out, outside the breaker: the pool's own refusals (full, timed out, aborted,
+   * stopped) say nothing about the service, but a worker that could not be created (a refused
+   * connection) does, so that failure is counted by the breaker as a failed call would be.
+   */
+  const checkout = async (from: Pool<W>, signal: AbortSignal | undefined): Promise<Lease<W>> => {
+    try {
+      return await from.checkout(checkoutOptions(signal));
+    } catch (error) {
+      if (breaker !== undefined && !isPoolOwnError(error)) {
+        await breaker.call(() => Promise.reject(error)).catch(ignore);
       }
+      throw error;
     }
-    if (breaker === undefined) return runWithWorker(call.signal ?? neverAborted, call);
-    return breaker.call((signal) => runWithWorker(signal, call), {
-      ...(pool === undefined ? {} : { neutral: isPoolRefusal }),
-      ...(call.signal === undefined ? {} : { signal: call.signal }),
-    });
   };
 
-  const limited = (decision: Decision, call: C): T | Promise<T> => {
-    if (!decision.allowed) throw new RateLimitedError(limiter!.name, decision.retryAfterMs, decision.reason);
-    return runAfterLimiter(call);
+  const report = (outcome: ProtectOutcome, stage: ProtectionStage, started: number, error?: unknown): void => {
+    const duration = { duration: clock.now() - started };
+    if (outcome === 'ok' || outcome === 'fallback') telemetry.emit('protect.call.stop', duration, { protect: name, outcome, stage });
+    else telemetry.emit('protect.call.exception', duration, { protect: name, outcome, stage, error });
   };
 
-  const run = (call: C): T | Promise<T> => {
-    if (limiter === undefined) return runAfterLimiter(call);
-    const key = call.key ?? (typeof keyOption === 'function' ? keyOption(call) : keyOption);
-    const cost = call.cost ?? 1;
-    if (isMemoryLimiter(limiter)) return limited(limiter.hitSync(key, cost), call);
-    return limiter.hit(key, cost).then((decision) => limited(decision, call));
-  };
-
-  const settleRefusal = (error: unknown): { value: T | Promise<T> } | undefined => {
-    const stage = stageOf(error);
-    if (fallback === undefined || stage === 'call' || !isRefusal(error) || !fallbackOn.has(stage)) return undefined;
-    return { value: fallback(error, stage) };
+  /** A refusal the fallback serves: its answer, or its error, or the caller's abort. */
+  const serveFallback = async (refusal: unknown, stage: RefusingStage, signal: AbortSignal | undefined): Promise<T> => {
+    if (signal?.aborted) throw new CallAbortedError(name, stage, signal.reason);
+    return untilAborted(fallback!(refusal, stage), signal, () => new CallAbortedError(name, stage, signal!.reason));
   };
 
   const noCall = {} as C;
   const protectedFunction = async (call: C = noCall): Promise<T> => {
     const observed = telemetry.observed;
     const started = observed ? clock.now() : 0;
-    const metadata = observed ? { protect: name } : undefined;
-    if (observed) telemetry.emit('protect.call.start', undefined, metadata);
-    let outcome: ProtectOutcome = 'ok';
-    let stage: ProtectionStage = 'call';
+    if (observed) telemetry.emit('protect.call.start', undefined, { protect: name });
+    // Where the call is: an error is classified by the stage it arose in, not by what it says.
+    let stage: ProtectionStage = 'limiter';
+    let lease: Lease<W> | undefined;
+    let fnStarted = false;
+    let fnSignal: AbortSignal | undefined;
+    const signal = call?.signal;
     try {
-      const result = await run(call);
-      return result;
-    } catch (error) {
-      stage = stageOf(error);
-      const served = settleRefusal(error);
-      if (served) {
-        outcome = 'fallback';
-        return await served.value;
+      if (typeof call !== 'object' || call === null) throw new ConfigError('call', call, 'an object { key?, cost?, signal? }');
+      // Hot path (bench/service.bench.ts, protect.overhead): a memory limiter answers synchronously,
+      // a closed breaker and an idle worker are taken without waiting; the one await is on `fn`.
+      if (signal?.aborted) throw new CallAbortedError(name, stage, signal.reason);
+      if (limiter !== undefined) {
+        const key = call.key ?? (typeof keyOption === 'function' ? keyOption(call) : keyOption);
+        const cost = call.cost ?? 1;
+        const decision = isMemoryLimiter(limiter) ? limiter.hitSync(key, cost) : await limiter.hit(key, cost);
+        if (!decision.allowed) throw RateLimitedError.refuse(limiter.name, decision.retryAfterMs, decision.reason);
       }
-      outcome = isRefusal(error) ? 'refused' : 'error';
-      if (observed) {
-        telemetry.emit(
-          'protect.call.exception',
-          { duration: clock.now() - started },
-          { protect: name, outcome, stage, error },
+      stage = 'breaker';
+      if (breaker !== undefined) {
+        const state = breaker.state();
+        if (state === 'open' || state === 'disabled') await breaker.call(admittedWhileRefusing);
+      }
+      if (pool !== undefined) {
+        stage = 'pool';
+        if (signal?.aborted) throw new CallAbortedError(name, stage, signal.reason);
+        lease = pool.tryCheckout() ?? (await checkout(pool, signal));
+      }
+      // The breaker admits (or refuses) the call only now; `fn` runs at once when admitted.
+      stage = breaker === undefined ? 'call' : 'breaker';
+      if (signal?.aborted) throw new CallAbortedError(name, stage, signal.reason);
+      const leased = lease;
+      let value: T;
+      if (breaker === undefined) {
+        fnStarted = true;
+        const callSignal = signal ?? neverAborted;
+        value = await (leased === undefined ? fn(undefined as W, callSignal, call) : runLeased(leased, callSignal, call));
+      } else {
+        value = await breaker.call(
+          (breakerSignal) => {
+            fnStarted = true;
+            fnSignal = breakerSignal;
+            return leased === undefined ? fn(undefined as W, breakerSignal, call) : runLeased(leased, breakerSignal, call);
+          },
+          signal === undefined ? undefined : { signal },
         );
       }
-      throw error;
-    } finally {
-      if (observed && outcome !== 'error' && outcome !== 'refused') {
-        telemetry.emit('protect.call.stop', { duration: clock.now() - started }, { protect: name, outcome, stage });
+      if (observed) report('ok', 'call', started);
+      return value;
+    } catch (error) {
+      // A worker taken for a call that never ran goes back; one `fn` got is released when `fn` settles.
+      if (lease !== undefined && !fnStarted) lease.release();
+      if (fnStarted && !isTimeoutOf(error, fnSignal)) stage = 'call';
+      const refused = stage !== 'call' && isRefusal(error);
+      if (!refused || fallback === undefined || !fallbackOn.has(stage as RefusingStage)) {
+        if (observed) report(refused ? 'refused' : 'error', stage, started, error);
+        throw error;
       }
+      let answer: T;
+      try {
+        answer = await serveFallback(error, stage as RefusingStage, signal);
+      } catch (fallbackError) {
+        if (observed) report('error', stage, started, fallbackError);
+        throw fallbackError;
+      }
+      if (observed) report('fallback', stage, started);
+      return answer;
     }
   };
   return Object.assign(protectedFunction, { chain: name });

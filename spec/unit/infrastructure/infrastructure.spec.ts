@@ -38,7 +38,7 @@ describe('the infrastructure tree', () => {
 
   it('looks components up by namespace and name', async () => {
     const { infra } = await tree();
-    expect(infra.breaker('billing', 'payments').name).toBe('payments');
+    expect(infra.breaker('billing', 'payments').name).toBe('billing.payments');
     expect(infra.limiter('billing', 'api').name).toBe('billing.api');
     expect(infra.limiter('search', 'api')).not.toBe(infra.limiter('billing', 'api'));
     expect(infra.pool('billing', 'db').status()).toMatchObject({ idle: 2 });
