@@ -7,25 +7,46 @@ import type { Clock } from './clock.js';
  */
 export const maxTimerDelayMs = 2 ** 31 - 1;
 
-/** A `systemClock` timer: the Node timer now pending, replaced while a long delay is waited out in steps. */
-interface SystemTimer {
+/**
+ * A `systemClock` timer. Node measures delays on the event loop's coarse clock, so its timer can
+ * fire a little before `performance.now()` says the delay has passed (seen: up to 1 ms); the timer
+ * then waits out the rest, so that no timer ever fires early on `systemClock.now()`. A delay past
+ * {@link maxTimerDelayMs} is waited out in steps the same way.
+ */
+class SystemTimer {
   current: NodeJS.Timeout;
-}
 
-function arm(timer: SystemTimer, fn: () => void, deadline: number, ms: number): void {
-  const step = ms > maxTimerDelayMs ? maxTimerDelayMs : ms;
-  timer.current = setTimeout(() => {
-    const left = deadline - performance.now();
-    if (left > 0 && ms > maxTimerDelayMs) arm(timer, fn, deadline, left);
-    else fn();
-  }, step);
-  timer.current.unref();
+  constructor(
+    private readonly fn: () => void,
+    private readonly deadline: number,
+    ms: number,
+  ) {
+    this.current = this.arm(ms);
+  }
+
+  /** Whether the timer holds the process open (never: it is unref'd). */
+  hasRef(): boolean {
+    return this.current.hasRef();
+  }
+
+  private arm(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.fire(), ms > maxTimerDelayMs ? maxTimerDelayMs : ms);
+    timer.unref();
+    return timer;
+  }
+
+  private fire(): void {
+    const left = this.deadline - performance.now();
+    if (left > 0) this.current = this.arm(left);
+    else this.fn();
+  }
 }
 
 /**
  * The real clock: `performance.now()` for time, Node's timers for delays (any length: a delay
- * past {@link maxTimerDelayMs} is waited out in steps). Its timers are `unref`'d, so an idle
- * runtime never holds the process open by itself.
+ * past {@link maxTimerDelayMs} is waited out in steps). A timer never fires before `now()` has
+ * advanced by its delay. Its timers are `unref`'d, so an idle runtime never holds the process
+ * open by itself.
  *
  * @example
  * ```ts
@@ -35,17 +56,9 @@ function arm(timer: SystemTimer, fn: () => void, deadline: number, ms: number): 
 export const systemClock: Clock = Object.freeze({
   now: () => performance.now(),
   setTimeout(fn: () => void, ms: number): unknown {
-    if (!(ms > maxTimerDelayMs)) {
-      const timer = setTimeout(fn, ms);
-      timer.unref();
-      return timer;
-    }
-    const timer = {} as SystemTimer;
-    arm(timer, fn, performance.now() + ms, ms);
-    return timer;
+    return new SystemTimer(fn, performance.now() + (ms > 0 ? ms : 0), ms);
   },
   clearTimeout(handle: unknown): void {
-    const long = handle as Partial<SystemTimer> | undefined;
-    clearTimeout((long && typeof long === 'object' && 'current' in long ? long.current : handle) as NodeJS.Timeout);
+    if (handle instanceof SystemTimer) clearTimeout(handle.current);
   },
 });

@@ -78,3 +78,21 @@ describe('systemClock with delays past one Node timer', () => {
     expect(warnings).not.toContain('TimeoutOverflowWarning');
   });
 });
+
+describe('systemClock never fires a timer before now() has advanced by its delay', () => {
+  it('over 200 timers of 0.3 to 3 ms, each measured on systemClock.now()', async () => {
+    const early: number[] = [];
+    for (let index = 0; index < 200; index += 1) {
+      const ms = 0.3 + (index % 10) * 0.3;
+      const scheduledAt = systemClock.now();
+      await new Promise<void>((resolve) =>
+        systemClock.setTimeout(() => {
+          const elapsed = systemClock.now() - scheduledAt;
+          if (elapsed < ms) early.push(ms - elapsed);
+          resolve();
+        }, ms),
+      );
+    }
+    expect(early).toEqual([]);
+  });
+});
