@@ -22,6 +22,18 @@
  * dynamic.memory@10k, dynamic.memory@100k (unit bytes)
  *   heap retained per idle child (heapUsed after global.gc(), children alive, minus before);
  *   OTP: erlang:memory(total) delta per child (the process plus the supervisor's bookkeeping).
+ * supervisor.backoff@10k (peer 'ours-immediate'; no OTP peer: OTP has no restart backoff)
+ *   ns per restart when the 10,000 permanent children of a dynamic supervisor all crash at once
+ *   with `backoff: { minMs: 100, maxMs: 5000 }` (all 10,000 waiting), and are then restarted as
+ *   their jittered delays fall due, against the same children crashing and restarting at once
+ *   without backoff. Each round times the 10,000 crashes plus, for backoff, the advance of a
+ *   TestClock over every delay (virtual time: only the supervisor's CPU is measured; each
+ *   distinct due time fires the one supervisor timer). The rounds of both alternate; median.
+ *   Checked every round: all 10,000 restarted and running, and ONE clock timer pending while they
+ *   wait (no timer per child). Target: ratio <= 1.5.
+ * supervisor.backoff.memory@10k (unit bytes; peer 'ours-running')
+ *   heap per waiting child (the supervisor with its 10,000 children waiting, minus the supervisor
+ *   with none, per child), against the same children running.
  *
  * All of our cases run first, back to back, then the peer's (idling while erl runs would change
  * how V8 sizes its heap for our later cases). Context lines also give the same work on bare XState
@@ -73,6 +85,12 @@ interface DynamicCase {
   repetitions: number;
 }
 
+interface BackoffCase {
+  n: number;
+  /** Timed rounds of each variant (alternating), after one warm-up round each. */
+  rounds: number;
+}
+
 interface Plan {
   warmupCrashes: number;
   restart: [RestartCase, RestartCase];
@@ -81,6 +99,7 @@ interface Plan {
   baselineBatches: number;
   dynamicWarmup: number;
   dynamic: [DynamicCase, DynamicCase];
+  backoff: BackoffCase;
 }
 
 const FULL: Plan = {
@@ -96,6 +115,7 @@ const FULL: Plan = {
     { n: 10_000, repetitions: 5 },
     { n: 100_000, repetitions: 2 },
   ],
+  backoff: { n: 10_000, rounds: 15 },
 };
 
 const QUICK: Plan = {
@@ -111,6 +131,7 @@ const QUICK: Plan = {
     { n: 10_000, repetitions: 3 },
     { n: 100_000, repetitions: 1 },
   ],
+  backoff: { n: 10_000, rounds: 5 },
 };
 
 // ------------------------------------------------------------------ the children
@@ -276,6 +297,144 @@ function bareIdleActors(n: number): { nsPerActor: number; bytesPerActor: number 
   return { nsPerActor: elapsed / n, bytesPerActor: (heapAfter - heapBefore) / n };
 }
 
+// ------------------------------------------------------------------ ours: restart with backoff
+
+const BACKOFF = Object.freeze({ minMs: 100, maxMs: 5000 });
+/** The default resetAfterMs of {@link BACKOFF}: left to pass (untimed) between rounds, so each round waits minMs·(1 + jitter). */
+const BACKOFF_RESET_MS = (BACKOFF.minMs + BACKOFF.maxMs) / 2;
+
+/** A dynamic supervisor of `n` permanent crashing children on a TestClock, with or without backoff. */
+class BackoffBenchTree {
+  readonly clock = overseer.createTestClock();
+  /** Timers the supervisor armed on the clock. */
+  armed = 0;
+  starts = 0;
+  supervisor!: Awaited<ReturnType<Overseer['startDynamicSupervisor']>>;
+
+  constructor(
+    readonly n: number,
+    readonly withBackoff: boolean,
+  ) {}
+
+  async start(id: string): Promise<void> {
+    const clock = this.clock;
+    const counting = {
+      now: () => clock.now(),
+      setTimeout: (fn: () => void, ms: number) => {
+        this.armed += 1;
+        return clock.setTimeout(fn, ms);
+      },
+      clearTimeout: (handle: unknown) => clock.clearTimeout(handle),
+    };
+    this.supervisor = await overseer.startDynamicSupervisor({
+      id,
+      intensity: INTENSITY,
+      period: PERIOD_MS,
+      clock: counting,
+      telemetry: overseer.createTelemetry(),
+      ...(this.withBackoff ? { backoff: BACKOFF } : {}),
+    });
+    const spec: DynamicChildSpec = {
+      start: () => {
+        this.starts += 1;
+        return createActor(crashingMachine);
+      },
+    };
+    for (let index = 0; index < this.n; index += 1) await this.supervisor.startChild(spec);
+  }
+
+  /** The running actors (untimed: whichChildren allocates a list). */
+  actors(): AnyActorRef[] {
+    const actors = this.supervisor.whichChildren().map((child) => child.ref);
+    if (actors.length !== this.n || actors.some((ref) => ref === undefined)) {
+      throw new Error(`${this.supervisor.id}: ${actors.filter(Boolean).length} of ${this.n} children running`);
+    }
+    return actors as AnyActorRef[];
+  }
+
+  /** One timed round: every child crashes; with backoff, the clock then runs over every delay. ns per restart. */
+  round(): number {
+    const actors = this.actors();
+    const startsBefore = this.starts;
+    let waitingTimers = 0;
+    const started = nowNs();
+    for (const actor of actors) actor.send(CRASH);
+    if (this.withBackoff) {
+      waitingTimers = this.clock.pendingTimers();
+      this.clock.advance(BACKOFF.maxMs * 2);
+    }
+    const elapsed = nowNs() - started;
+    if (this.starts - startsBefore !== this.n) {
+      throw new Error(`${this.supervisor.id}: ${this.starts - startsBefore} restarts, expected ${this.n}`);
+    }
+    if (this.withBackoff && waitingTimers !== 1) {
+      throw new Error(`${this.supervisor.id}: ${waitingTimers} clock timers pending while ${this.n} children wait, expected 1`);
+    }
+    if (this.supervisor.countChildren().active !== this.n) throw new Error(`${this.supervisor.id}: not every child is active again`);
+    // Untimed: the children stay up long enough for their backoff to start again at minMs.
+    this.clock.advance(BACKOFF_RESET_MS);
+    return elapsed / this.n;
+  }
+
+  /** Every child crashed and waiting (untimed). */
+  crashAll(): void {
+    for (const actor of this.actors()) actor.send(CRASH);
+    const waiting = this.supervisor.whichChildren().filter((child) => child.restarting && child.nextRestartAt !== undefined).length;
+    if (waiting !== this.n) throw new Error(`${this.supervisor.id}: ${waiting} of ${this.n} children waiting`);
+  }
+}
+
+interface BackoffFigures {
+  nsBackoff: number[];
+  nsImmediate: number[];
+  bytesWaiting: number;
+  bytesRunning: number;
+  timersArmed: number;
+  restartsTimed: number;
+}
+
+async function oursBackoff(testCase: BackoffCase): Promise<BackoffFigures> {
+  const { n } = testCase;
+  const backoff = new BackoffBenchTree(n, true);
+  const immediate = new BackoffBenchTree(n, false);
+  await backoff.start(`bench-backoff-${sizeLabel(n)}`);
+  await immediate.start(`bench-immediate-${sizeLabel(n)}`);
+  backoff.round();
+  immediate.round();
+  const armedBefore = backoff.armed;
+  const nsBackoff: number[] = [];
+  const nsImmediate: number[] = [];
+  for (let round = 0; round < testCase.rounds; round += 1) {
+    if (round % 2 === 0) {
+      nsBackoff.push(backoff.round());
+      nsImmediate.push(immediate.round());
+    } else {
+      nsImmediate.push(immediate.round());
+      nsBackoff.push(backoff.round());
+    }
+  }
+  const timersArmed = backoff.armed - armedBefore;
+  await backoff.supervisor.stop();
+  await immediate.supervisor.stop();
+
+  // Heap: a fresh supervisor with no children, then its n children running, then all waiting.
+  const memory = new BackoffBenchTree(n, true);
+  const empty = heapUsedAfterGc();
+  await memory.start(`bench-backoff-memory-${sizeLabel(n)}`);
+  const running = heapUsedAfterGc();
+  memory.crashAll();
+  const waiting = heapUsedAfterGc();
+  await memory.supervisor.stop();
+  return {
+    nsBackoff,
+    nsImmediate,
+    bytesWaiting: (waiting - empty) / n,
+    bytesRunning: (running - empty) / n,
+    timersArmed,
+    restartsTimed: n * testCase.rounds,
+  };
+}
+
 // ------------------------------------------------------------------ the peer
 
 type Peer = { ok: true; info: ErlangInfo; compiled: CompiledErlang } | { ok: false; reason: string; failed: boolean };
@@ -336,6 +495,7 @@ interface OursFigures {
   bareCycle: number;
   dynamic: Map<number, { ns: number; bytes: number; stopMs: number }>;
   bareIdle: { nsPerActor: number; bytesPerActor: number };
+  backoff: BackoffFigures;
 }
 
 async function measureOurs(context: SuiteContext, plan: Plan): Promise<OursFigures> {
@@ -379,7 +539,21 @@ async function measureOurs(context: SuiteContext, plan: Plan): Promise<OursFigur
     `ours   no supervisor (createActor + start of ${formatCount(plan.dynamic[0].n)} idle XState actors): ${formatNs(bareIdle.nsPerActor)} and ${formatBytes(bareIdle.bytesPerActor)} per actor`,
   );
   context.note('ours   dynamic children: idle XState machine actors, restart: temporary, default shutdown (5000 ms; an idle actor is stopped at once)');
-  return { restart, bareCycle, dynamic, bareIdle };
+
+  // Restart with backoff.
+  const backoff = await oursBackoff(plan.backoff);
+  const label = sizeLabel(plan.backoff.n);
+  const ratio = median(backoff.nsBackoff) / median(backoff.nsImmediate);
+  context.note(
+    `ours   backoff@${label}: ${formatNs(median(backoff.nsBackoff))} per restart with backoff (p10 ${formatNs(quantile(backoff.nsBackoff, 0.1))}, p90 ${formatNs(quantile(backoff.nsBackoff, 0.9))}) vs ${formatNs(median(backoff.nsImmediate))} at once (p10 ${formatNs(quantile(backoff.nsImmediate, 0.1))}, p90 ${formatNs(quantile(backoff.nsImmediate, 0.9))}); ${plan.backoff.rounds} rounds of ${formatCount(plan.backoff.n)} each; ratio ${formatRatio(ratio)} (target ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'MISSED'})`,
+  );
+  context.note(
+    `ours   backoff@${label}: 1 clock timer pending while ${formatCount(plan.backoff.n)} children wait (checked every round); ${formatCount(backoff.timersArmed)} timer arms for ${formatCount(backoff.restartsTimed)} restarts (one per distinct due time: jittered delays on a TestClock are all distinct)`,
+  );
+  context.note(
+    `ours   backoff.memory@${label}: heap ${formatBytes(backoff.bytesWaiting)} per waiting child vs ${formatBytes(backoff.bytesRunning)} per running child (supervisor bookkeeping included; a waiting child holds no actor)`,
+  );
+  return { restart, bareCycle, dynamic, bareIdle, backoff };
 }
 
 // ---- the peer
@@ -511,11 +685,27 @@ function report(context: SuiteContext, plan: Plan, peer: Peer, ours: OursFigures
       unit: 'bytes',
     });
   }
+  const backoffLabel = sizeLabel(plan.backoff.n);
+  context.bench({
+    case: `supervisor.backoff@${backoffLabel}`,
+    ours: median(ours.backoff.nsBackoff),
+    peer: median(ours.backoff.nsImmediate),
+    peerName: 'ours-immediate',
+    unit: 'ns',
+  });
+  context.bench({
+    case: `supervisor.backoff.memory@${backoffLabel}`,
+    ours: ours.backoff.bytesWaiting,
+    peer: ours.backoff.bytesRunning,
+    peerName: 'ours-running',
+    unit: 'bytes',
+  });
 }
 
 export default defineSuite({
   name: 'supervisor',
-  description: 'crash → restart with 1k/100k restarts in the window; dynamic start of 10k/100k children; vs Erlang/OTP supervisor',
+  description:
+    'crash → restart with 1k/100k restarts in the window; dynamic start of 10k/100k children; vs Erlang/OTP supervisor; restart with backoff of 10k children vs at once',
   async run(context) {
     const plan = context.quick ? QUICK : FULL;
     const loaded = await loadOverseer();

@@ -10,9 +10,32 @@ import type { StartOutcome } from '../support/supervision.js';
  * finish draining) holds the mailbox until it does; the waiting step keeps its continuation. A
  * kill is not a message: it ends the supervisor at once, wherever it is. Children are records,
  * time is a number; the model knows nothing of actors or promises.
+ *
+ * Restart with backoff: a child with a backoff does not restart at once; its group is stopped and
+ * waits until `now + min(maxMs, minMs·2ⁿ) × (1 + u·randomFactor)`; when that time comes, a 'due'
+ * message is posted (so it waits its turn behind a start in flight) and the restart is performed
+ * then, counting against the intensity. `stop()` and a kill cancel every wait at once. The model
+ * does not order drains against due times, so runs with backoff use no draining children.
  */
 
 type ExitReason = 'normal' | 'shutdown' | 'error';
+
+/** A child's backoff with its defaults applied. */
+export interface MailboxBackoff {
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly randomFactor: number;
+  readonly resetAfterMs: number;
+}
+
+/** A pending restart under backoff: its members start together when it falls due. */
+interface MailboxWait {
+  readonly due: number;
+  readonly order: number;
+  members: MailboxChild[];
+  /** Still in the supervisor's queue (not fallen due, not cancelled). */
+  queued: boolean;
+}
 
 /** One child as the model keeps it. */
 export interface MailboxChild {
@@ -35,6 +58,14 @@ export interface MailboxChild {
   instance: number;
   /** Outcomes of its next synchronous starts. */
   primed: StartOutcome[];
+  /** Its own backoff, else the supervisor's; none: restarted at once. */
+  readonly backoff?: MailboxBackoff | undefined;
+  /** The pending restart it waits for. */
+  wait?: MailboxWait | undefined;
+  /** n of its next backoff wait. */
+  restarts?: number;
+  /** When its running actor was attached. */
+  upSince?: number;
 }
 
 /** What a caller of the supervisor's API is owed so far. */
@@ -53,6 +84,7 @@ type Message =
   | { kind: 'restartChild'; id: string; call: number }
   | { kind: 'terminateChild'; id: string; call: number }
   | { kind: 'deleteChild'; id: string; call: number }
+  | { kind: 'due'; wait: MailboxWait }
   | { kind: 'stop' };
 
 /** What the message being handled waits for, how it goes on, and what a kill does to it. */
@@ -65,12 +97,16 @@ export interface MailboxModelOptions {
   intensity: number;
   period: number;
   autoShutdown: 'never' | 'any_significant' | 'all_significant';
+  /** The pinned jitter draw of the supervisor's `random`. Default 0. */
+  u?: number;
 }
 
 export class MailboxModel {
   children: MailboxChild[] = [];
   /** Every start call ever made, per child id. */
   readonly starts = new Map<string, number>();
+  /** Every start call ever made, as `child@time`, in order. */
+  readonly startLog: string[] = [];
   phase: 'running' | 'stopping' | 'exited' = 'running';
   exitedWith: 'normal' | 'shutdown' | undefined;
   now = 0;
@@ -81,6 +117,8 @@ export class MailboxModel {
   private waiting: Wait | undefined;
   /** A message (or the continuation of one) is being handled: what it posts waits its turn. */
   private handling = false;
+  private waits: MailboxWait[] = [];
+  private waitsAdded = 0;
 
   constructor(readonly options: MailboxModelOptions) {}
 
@@ -88,6 +126,7 @@ export class MailboxModel {
   addInitial(child: Omit<MailboxChild, 'attached' | 'alive' | 'draining' | 'restarting' | 'instance' | 'primed'>): void {
     this.children.push({ ...child, attached: true, alive: true, draining: false, restarting: false, instance: 1, primed: [] });
     this.starts.set(child.id, 1);
+    this.startLog.push(`${child.id}@${this.now}`);
   }
 
   get exited(): boolean {
@@ -139,12 +178,16 @@ export class MailboxModel {
 
   /** `stop()`: a message like any other; the caller is answered when the supervisor has exited. */
   stop(): void {
-    if (this.phase !== 'exited') this.post({ kind: 'stop' });
+    if (this.phase === 'exited') return;
+    // Every waiting restart is cancelled at the call, due or not; the stop itself waits its turn.
+    this.cancelWaits();
+    this.post({ kind: 'stop' });
   }
 
   /** The parent stops the supervisor's actor outright: everything ends now, nothing waits. */
   kill(): void {
     if (this.phase === 'exited') return;
+    this.cancelWaits();
     for (const child of this.children) this.detach(child);
     const waiting = this.waiting;
     this.waiting = undefined;
@@ -167,7 +210,20 @@ export class MailboxModel {
   }
 
   advance(ms: number): void {
-    this.now += ms;
+    const target = this.now + ms;
+    // Each wait falls due at its own time, in due order; its restart is a message like any other.
+    for (;;) {
+      let next: MailboxWait | undefined;
+      for (const wait of this.waits) {
+        if (!wait.queued || wait.due > target || !wait.members.some((member) => member.wait === wait)) continue;
+        if (next === undefined || wait.due < next.due || (wait.due === next.due && wait.order < next.order)) next = wait;
+      }
+      if (next === undefined) break;
+      this.now = next.due;
+      next.queued = false;
+      this.post({ kind: 'due', wait: next });
+    }
+    this.now = target;
     const waiting = this.waiting;
     if (waiting?.kind === 'drain' && waiting.until <= this.now) {
       this.waiting = undefined;
@@ -214,6 +270,7 @@ export class MailboxModel {
       return;
     }
     if (message.kind === 'stop') return this.shutdown('normal');
+    if (message.kind === 'due') return this.perform(message.wait);
     if (this.phase !== 'running') return this.reject(message.call, 'not_running');
     switch (message.kind) {
       case 'startChild': {
@@ -235,7 +292,14 @@ export class MailboxModel {
       }
       case 'restartChild': {
         const child = this.find(message.id);
-        const refusal = !child ? 'not_found' : child.attached ? 'running' : child.restarting ? 'restarting' : undefined;
+        // A child waiting for its backoff is started now; one whose restart is being retried is refused.
+        const refusal = !child
+          ? 'not_found'
+          : child.attached
+            ? 'running'
+            : child.restarting && !child.wait
+              ? 'restarting'
+              : undefined;
         if (refusal || !child) return this.reject(message.call, refusal ?? 'not_found');
         this.start(
           child,
@@ -247,6 +311,7 @@ export class MailboxModel {
       case 'terminateChild': {
         const child = this.find(message.id);
         if (!child) return this.reject(message.call, 'not_found');
+        child.wait = undefined;
         child.restarting = false;
         const done = (): void => {
           if (child.restart === 'temporary') this.remove(child);
@@ -271,7 +336,10 @@ export class MailboxModel {
   private handleExit(child: MailboxChild, instance: number, reason: ExitReason): void {
     if (this.phase !== 'running' || !child.attached || child.instance !== instance) return;
     this.detach(child);
-    if (child.restart === 'permanent' || (child.restart === 'transient' && reason === 'error')) return this.restart(child);
+    if (child.restart === 'permanent' || (child.restart === 'transient' && reason === 'error')) {
+      if (child.backoff && this.now - (child.upSince ?? 0) >= child.backoff.resetAfterMs) child.restarts = 0;
+      return this.restart(child);
+    }
     if (child.restart === 'temporary') this.remove(child);
     if (child.significant && this.autoShutdownDue()) this.shutdown('shutdown');
   }
@@ -282,11 +350,11 @@ export class MailboxModel {
     return !this.children.some((child) => child.significant && (child.attached || child.restarting));
   }
 
-  /** OTP's add_restart over a plain list, then the strategy's group is stopped and started again. */
+  /**
+   * OTP's add_restart over a plain list, then the strategy's group is stopped and started again;
+   * with a backoff (the child's, or a wait its group is in), the group waits instead.
+   */
   private restart(child: MailboxChild): void {
-    this.restartTimes = this.restartTimes.filter((time) => this.now - time <= this.options.period);
-    this.restartTimes.push(this.now);
-    if (this.restartTimes.length > this.options.intensity) return this.shutdown('shutdown');
     const index = this.children.indexOf(child);
     const group =
       this.options.strategy === 'one_for_one'
@@ -294,11 +362,85 @@ export class MailboxModel {
         : this.options.strategy === 'one_for_all'
           ? [...this.children]
           : this.children.slice(index);
+    if (child.backoff || (this.options.strategy !== 'one_for_one' && group.some((member) => member.wait))) {
+      return this.restartAfterWait(child, group);
+    }
+    if (!this.addRestart()) return;
     const toStop = group.filter((member) => member !== child && member.attached).reverse();
     this.stopInOrder(toStop, () => {
       for (const member of group) if (member.restart === 'temporary') this.remove(member);
       this.startGroup(group, 0);
     });
+  }
+
+  /** Counts a restart now; gives up (shutdown) when the intensity is exceeded. */
+  private addRestart(): boolean {
+    this.restartTimes = this.restartTimes.filter((time) => this.now - time <= this.options.period);
+    this.restartTimes.push(this.now);
+    if (this.restartTimes.length <= this.options.intensity) return true;
+    this.shutdown('shutdown');
+    return false;
+  }
+
+  /** Stops the group's running members but the failed one, drops its temporaries, then waits. */
+  private restartAfterWait(failed: MailboxChild, group: MailboxChild[]): void {
+    const toStop = group.filter((member) => member !== failed && member.attached).reverse();
+    this.stopInOrder(toStop, () => {
+      if (this.phase !== 'running') return;
+      for (const member of group) if (member.restart === 'temporary') this.remove(member);
+      this.waitForRestart(
+        failed,
+        group.filter((member) => this.holds(member)),
+      );
+    });
+  }
+
+  /** Joins a wait a member is in (the earliest), or waits the failed child's next delay. */
+  private waitForRestart(failed: MailboxChild, members: MailboxChild[]): void {
+    let joined: MailboxWait | undefined;
+    for (const member of members) if (member.wait && (!joined || member.wait.due < joined.due)) joined = member.wait;
+    if (joined) {
+      for (const member of members) {
+        if (member.wait === joined) continue;
+        member.wait = joined;
+        member.restarting = true;
+      }
+      joined.members = this.children.filter((child) => child.wait === joined);
+      return;
+    }
+    const backoff = failed.backoff;
+    if (!backoff) {
+      if (this.addRestart()) this.startGroup(members, 0);
+      return;
+    }
+    const attempt = failed.restarts ?? 0;
+    failed.restarts = attempt + 1;
+    const delay = Math.min(backoff.maxMs, backoff.minMs * 2 ** attempt) * (1 + (this.options.u ?? 0) * backoff.randomFactor);
+    const wait: MailboxWait = { due: this.now + delay, order: this.waitsAdded++, members, queued: true };
+    this.waits.push(wait);
+    for (const member of members) {
+      member.wait = wait;
+      member.restarting = true;
+    }
+  }
+
+  /** A wait fell due and its message came up: the restart counts now, its members start. */
+  private perform(wait: MailboxWait): void {
+    if (this.phase !== 'running') return;
+    const members = wait.members.filter((member) => member.wait === wait && this.holds(member));
+    wait.members = [];
+    if (members.length === 0) return;
+    for (const member of members) member.wait = undefined;
+    if (this.addRestart()) this.startGroup(members, 0);
+  }
+
+  private cancelWaits(): void {
+    for (const wait of this.waits) wait.queued = false;
+    for (const child of this.children) {
+      if (!child.wait) continue;
+      child.wait = undefined;
+      child.restarting = false;
+    }
   }
 
   /** Starts, in order, the members still held and not attached; a failed start is retried later. */
@@ -309,7 +451,10 @@ export class MailboxModel {
       if (member.attached || !this.holds(member)) continue;
       this.start(member, (started) => {
         if (started) return this.startGroup(group, index + 1);
+        if (this.phase !== 'running') return;
         member.restarting = true;
+        // Under backoff a failed start waits the next delay; else it is retried in turn.
+        if (member.backoff) return this.restart(member);
         this.post({ kind: 'retry', child: member });
       });
       return;
@@ -319,12 +464,18 @@ export class MailboxModel {
   private shutdown(output: 'normal' | 'shutdown'): void {
     if (this.phase !== 'running') return;
     this.phase = 'stopping';
+    this.cancelWaits();
     this.stopInOrder([...this.children].reverse(), () => this.exit(output));
   }
 
   private exit(output: 'normal' | 'shutdown'): void {
     this.phase = 'exited';
     this.exitedWith = output;
+    for (const wait of this.waits) wait.queued = false;
+    for (const child of this.children) {
+      child.restarting = false;
+      child.wait = undefined;
+    }
     this.children = this.children.filter((child) => child.restart !== 'temporary');
     for (const pending of this.pendingStarts) pending.live = false;
   }
@@ -337,6 +488,7 @@ export class MailboxModel {
    */
   private start(child: MailboxChild, then: (started: boolean) => void, onKill = (): void => undefined): void {
     this.starts.set(child.id, (this.starts.get(child.id) ?? 0) + 1);
+    this.startLog.push(`${child.id}@${this.now}`);
     if (child.deferred) {
       const pending: PendingStart = { child: child.id, live: true };
       this.pendingStarts.push(pending);
@@ -355,6 +507,8 @@ export class MailboxModel {
     if (outcome === 'error' || outcome === 'reject') return then(false);
     child.attached = true;
     child.restarting = false;
+    child.wait = undefined;
+    child.upSince = this.now;
     child.instance += 1;
     child.alive = outcome === 'running';
     if (outcome !== 'running') {

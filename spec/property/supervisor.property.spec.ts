@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   startSupervisor,
   supervisorChild,
+  type Backoff,
   supervisorOf,
   type Restart,
   type Strategy,
@@ -12,7 +13,7 @@ import {
 } from '../../src/index.js';
 import { ChildHarness } from '../support/actors.js';
 import { StartHarness, flush, recordTelemetry, type Recorded, type StartOutcome } from '../support/supervision.js';
-import { MailboxModel, type CallState } from './supervisor-mailbox-model.js';
+import { MailboxModel, type CallState, type MailboxBackoff } from './supervisor-mailbox-model.js';
 import {
   addChild,
   childExits,
@@ -322,8 +323,8 @@ async function assertMailboxMatches(model: MailboxModel, real: MailboxReal): Pro
     expect(real.supervisor.countChildren().active).toBe(0);
   } else {
     const children = real.supervisor.whichChildren();
-    expect(children.map((child) => [child.id, child.ref !== undefined])).toEqual(
-      model.children.map((child) => [child.id, child.attached]),
+    expect(children.map((child) => [child.id, child.ref !== undefined, child.restarting ?? false, child.nextRestartAt])).toEqual(
+      model.children.map((child) => [child.id, child.attached, child.restarting, child.wait?.due]),
     );
     const held = new Set(children.map((child) => child.ref));
     for (const actor of running) expect(held.has(actor), 'a running actor its supervisor does not hold').toBe(true);
@@ -337,6 +338,7 @@ async function assertMailboxMatches(model: MailboxModel, real: MailboxReal): Pro
     });
   }
   for (const [id, starts] of model.starts) expect(real.harness.startCount(id), `starts of ${id}`).toBe(starts);
+  expect(real.harness.startLog, 'every start, child@time').toEqual(model.startLog);
   expect(real.harness.pendingChildren(), 'starts pending').toEqual(model.pendingStarts.map((pending) => pending.child));
   expect(real.calls, 'what each caller got').toEqual(model.calls);
   for (const stop of real.stops) expect(stop.status, 'stop()').toBe(model.exited ? 'resolved' : 'pending');
@@ -351,12 +353,31 @@ interface ChildPlan {
   significant: boolean;
   deferred: boolean;
   drainMs: number | undefined;
+  backoff?: Backoff | undefined;
+}
+
+/** A backoff with the supervisor's defaults applied, as the model needs it. */
+function resolvedBackoff(backoff: Backoff): MailboxBackoff {
+  return {
+    minMs: backoff.minMs,
+    maxMs: backoff.maxMs,
+    randomFactor: backoff.randomFactor ?? 0.2,
+    resetAfterMs: backoff.resetAfterMs ?? (backoff.minMs + backoff.maxMs) / 2,
+  };
 }
 
 /** The child spec fields of a plan, valid under the supervisor's autoShutdown. */
 function planned(model: MailboxModel, id: string, plan: ChildPlan) {
   const significant = plan.significant && plan.restart !== 'permanent' && model.options.autoShutdown !== 'never';
-  return { id, restart: plan.restart, significant, deferred: plan.deferred, drainMs: plan.drainMs };
+  return {
+    id,
+    restart: plan.restart,
+    significant,
+    deferred: plan.deferred,
+    drainMs: plan.drainMs,
+    given: plan.backoff,
+    backoff: plan.backoff === undefined ? undefined : resolvedBackoff(plan.backoff),
+  };
 }
 
 function harnessChild(real: MailboxReal, child: ReturnType<typeof planned>) {
@@ -365,6 +386,7 @@ function harnessChild(real: MailboxReal, child: ReturnType<typeof planned>) {
     significant: child.significant,
     deferred: child.deferred,
     ...(child.drainMs === undefined ? {} : { drainMs: child.drainMs, shutdown: 'infinity' as const }),
+    ...(child.given === undefined ? {} : { backoff: child.given }),
   });
 }
 
@@ -525,7 +547,7 @@ async function runMailboxScript(
   const real: MailboxReal = { supervisor: undefined as never, harness, clock: recorded.clock, calls: [], stops: [], added: 0 };
   real.supervisor = await startSupervisor(
     { ...options, children: initial.map((child) => harnessChild(real, { ...child, deferred: false })) },
-    { clock: recorded.clock, telemetry: recorded.telemetry },
+    { clock: recorded.clock, telemetry: recorded.telemetry, random: () => options.u ?? 0 },
   );
   for (const child of initial) {
     harness.setDeferred(child.id, child.deferred);
@@ -584,6 +606,63 @@ describe('supervisor with asynchronous starts against the OTP mailbox model', ()
           runMailboxScript({ strategy, intensity, period, autoShutdown }, plans, script),
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('supervisor with restart backoff and asynchronous starts against the OTP mailbox model', () => {
+  // Delays from integers and binary fractions, so the clock and the model agree to the bit; no
+  // draining children (the model does not order drains against due times).
+  const backoffPlan = fc
+    .record({
+      minMs: fc.integer({ min: 1, max: 300 }),
+      span: fc.integer({ min: 0, max: 1500 }),
+      randomFactor: fc.constantFrom(0, 0.5, 1),
+      resetAfterMs: fc.option(fc.constantFrom(0, 200, 1000), { nil: undefined }),
+    })
+    .map(({ minMs, span, randomFactor, resetAfterMs }): Backoff => ({
+      minMs,
+      maxMs: minMs + span,
+      randomFactor,
+      ...(resetAfterMs === undefined ? {} : { resetAfterMs }),
+    }));
+  const planWithBackoff = fc.record({
+    restart: fc.constantFrom<Restart>('permanent', 'permanent', 'transient', 'temporary'),
+    significant: fc.boolean(),
+    deferred: fc.boolean(),
+    drainMs: fc.constant(undefined),
+    backoff: fc.option(backoffPlan, { freq: 3, nil: undefined }),
+  });
+  // Exits come most often, so that children wait often; a kill or stop ends a run's interesting part.
+  const backoffCommands = [
+    ...mailboxCommands.slice(0, 4),
+    mailboxCommands[0]!,
+    mailboxCommands[0]!,
+    mailboxCommands[0]!,
+    planWithBackoff.map((plan) => new StartChild(plan)),
+    mailboxCommands[5]!,
+    mailboxCommands[6]!,
+    fc.oneof(
+      { weight: 12, arbitrary: fc.oneof(fc.constantFrom(1, 100, 300, 1000, 3000), fc.integer({ min: 1, max: 1500 })).map((ms) => new AdvanceClock(ms)) },
+      { weight: 1, arbitrary: fc.constant(new Kill()) },
+      { weight: 1, arbitrary: fc.constant(new Stop()) },
+    ),
+  ];
+
+  it('a waiting child starts exactly when its delay falls due and its turn comes, never after terminate, stop or a kill; callers, counts and restarting/nextRestartAt match the model at every step', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        strategy,
+        fc.integer({ min: 1, max: 8 }),
+        period,
+        fc.constantFrom<AutoShutdown>('never', 'never', 'any_significant', 'all_significant'),
+        fc.constantFrom(0, 0.25, 0.5),
+        fc.array(planWithBackoff, { minLength: 1, maxLength: 5 }),
+        fc.commands(backoffCommands, { maxCommands: 60, size: 'max' }),
+        (strategy, intensity, period, autoShutdown, u, plans, script) =>
+          runMailboxScript({ strategy, intensity, period, autoShutdown, u }, plans, script),
+      ),
+      { numRuns: 600 },
     );
   });
 });

@@ -41,6 +41,11 @@ export function recordTelemetry(): Recorded {
   };
 }
 
+/** The clock times at which `child` was started (its `supervisor.child.started` events), in order. */
+export function startTimes(recorded: Recorded, child: string): number[] {
+  return recorded.named('supervisor.child.started').filter((event) => event.metadata.child === child).map((event) => event.time);
+}
+
 /**
  * How a child's start ends: with a running actor, with an actor that has already ended (reached
  * its final state, been stopped, or failed), or by rejecting (throwing, for a synchronous start).
@@ -73,6 +78,8 @@ export interface HarnessChildOptions {
 export class StartHarness {
   /** Every actor any start produced, in order. */
   readonly produced: AnyActorRef[] = [];
+  /** Every call of a start, as `child@time` (the supervisor's clock), in order. */
+  readonly startLog: string[] = [];
   private readonly pending: PendingStart[] = [];
   private readonly starts = new Map<string, number>();
   private readonly deferred = new Map<string, boolean>();
@@ -88,6 +95,7 @@ export class StartHarness {
       id,
       start: (context: StartContext) => {
         this.starts.set(id, (this.starts.get(id) ?? 0) + 1);
+        this.startLog.push(`${id}@${context.clock.now()}`);
         if (this.deferred.get(id)) {
           return new Promise<AnyActorRef>((resolve, reject) => {
             this.pending.push({

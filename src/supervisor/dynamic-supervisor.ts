@@ -1,4 +1,5 @@
 import { attempt } from '../core/index.js';
+import { sameBackoff } from './backoff.js';
 import { resolveChildSpec, resolveDynamicOptions, type ResolvedChildSpec } from './child-spec.js';
 import { resolveSupervisorOptions } from './start-supervisor.js';
 import { SupervisorEngine } from './supervisor-engine.js';
@@ -11,7 +12,8 @@ function sameBehaviour(a: ResolvedChildSpec, b: ResolvedChildSpec): boolean {
     a.restart === b.restart &&
     a.shutdown === b.shutdown &&
     a.type === b.type &&
-    a.significant === b.significant
+    a.significant === b.significant &&
+    sameBackoff(a.backoff, b.backoff)
   );
 }
 
@@ -19,7 +21,8 @@ function sameBehaviour(a: ResolvedChildSpec, b: ResolvedChildSpec): boolean {
  * Starts a dynamic supervisor (Elixir's DynamicSupervisor, OTP's simple_one_for_one): no
  * children at first, one_for_one restarts of the children started on demand, at most
  * `maxChildren` of them. Children that will not be restarted (temporary ones, transient ones that
- * ended normally, terminated ones) are forgotten. Child ids are generated when not given. Bad
+ * ended normally, terminated ones) are forgotten. Child ids are generated when not given. A
+ * `backoff` option is the default of children that give none (see {@link Backoff}). Bad
  * options reject with `ConfigError`.
  *
  * @example
@@ -34,13 +37,13 @@ export function startDynamicSupervisor(options: DynamicSupervisorOptions = {}): 
 
 /** Validates the options (throwing `ConfigError`), creates the supervisor and resolves once it runs. */
 function launchDynamicSupervisor(options: DynamicSupervisorOptions): Promise<DynamicSupervisor> {
-  const { id, clock, telemetry } = resolveSupervisorOptions(options, 'dynamic-supervisor');
-  const { intensity, period, maxChildren } = resolveDynamicOptions(options as Record<string, unknown>);
+  const { id, clock, telemetry, random } = resolveSupervisorOptions(options, 'dynamic-supervisor');
+  const { intensity, period, maxChildren, backoff } = resolveDynamicOptions(options as Record<string, unknown>);
   const handle = {} as DynamicSupervisor;
   // Children started alike share one resolved spec (each keeps its own id): less memory per child.
   let shared: ResolvedChildSpec | undefined;
   const engine = new SupervisorEngine(
-    { id, clock, telemetry, strategy: 'one_for_one', intensity, period, autoShutdown: 'never', dynamic: true, maxChildren },
+    { id, clock, telemetry, strategy: 'one_for_one', intensity, period, autoShutdown: 'never', dynamic: true, maxChildren, random },
     handle,
   );
   Object.assign(handle, {
@@ -49,7 +52,7 @@ function launchDynamicSupervisor(options: DynamicSupervisorOptions): Promise<Dyn
     exited: engine.exited,
     startChild(spec: DynamicChildSpec) {
       return attempt(() => {
-        const resolved = resolveChildSpec(spec, 'never', 'spec', { idRequired: false });
+        const resolved = resolveChildSpec(spec, 'never', 'spec', { idRequired: false, backoff });
         if (shared === undefined || !sameBehaviour(shared, resolved)) shared = resolved;
         return engine.startChild(shared, resolved.id);
       });

@@ -5,6 +5,7 @@ export type {
   ExitReason,
   StartContext,
   ChildSpec,
+  Backoff,
   SupervisorSpec,
   ChildInfo,
   ChildCounts,

@@ -1,7 +1,8 @@
 import { systemClock } from '../clock/index.js';
 import { attempt, ConfigError } from '../core/index.js';
-import { nonEmptyString, record as objectOption } from '../core/validate.js';
+import { callable, nonEmptyString, record as objectOption } from '../core/validate.js';
 import { telemetry as sharedTelemetry } from '../telemetry/index.js';
+import { resolveBackoff } from './backoff.js';
 import { resolveChildSpec, resolveSupervisorSpec } from './child-spec.js';
 import { killActor } from './shutdown-protocol.js';
 import { SupervisorEngine } from './supervisor-engine.js';
@@ -9,23 +10,29 @@ import type { ChildSpec, Supervisor, SupervisorOptions, SupervisorSpec } from '.
 
 let supervisorsStarted = 0;
 
-/** Resolves the options every supervisor takes: its id, clock and telemetry. */
+/** Resolves the options every supervisor takes: its id, clock, telemetry and backoff jitter source. */
 export function resolveSupervisorOptions(options: SupervisorOptions | undefined, kind: string) {
   const fields = options === undefined ? {} : objectOption('options', options);
+  const random = fields.random === undefined ? Math.random : callable<() => number>('random', fields.random);
   const id = fields.id === undefined ? `${kind}-${++supervisorsStarted}` : nonEmptyString('id', fields.id);
-  return { id, clock: options?.clock ?? systemClock, telemetry: options?.telemetry ?? sharedTelemetry };
+  return { id, clock: options?.clock ?? systemClock, telemetry: options?.telemetry ?? sharedTelemetry, random };
 }
 
 /**
  * Starts a static supervisor: validates the spec (a {@link ConfigError} rejects before anything
  * starts), then starts the children in order. Resolves once all are running; if one fails to
  * start, stops those already started and rejects with `SupervisorError('start_failed')` naming it.
+ * A child with a `backoff` (its own or the spec's) waits before each restart instead of being
+ * restarted at once; see {@link Backoff}.
  *
  * @example
  * ```ts
  * const root = await startSupervisor({
  *   strategy: 'one_for_one', intensity: 3, period: 5000,
- *   children: [{ id: 'ticker', start: () => createActor(tickerMachine) }],
+ *   children: [
+ *     { id: 'ticker', start: () => createActor(tickerMachine) },
+ *     { id: 'listener', start: () => createActor(listenerMachine), backoff: { minMs: 500, maxMs: 30_000 } },
+ *   ],
  * });
  * ```
  */
@@ -42,7 +49,7 @@ function launchSupervisor(
   options: SupervisorOptions | undefined,
 ): { engine: SupervisorEngine; started: Promise<Supervisor> } {
   const resolved = resolveSupervisorSpec(spec);
-  const { id, clock, telemetry } = resolveSupervisorOptions(options, 'supervisor');
+  const { id, clock, telemetry, random } = resolveSupervisorOptions(options, 'supervisor');
   const handle = {} as Supervisor;
   const engine = new SupervisorEngine(
     {
@@ -55,6 +62,7 @@ function launchSupervisor(
       autoShutdown: resolved.autoShutdown,
       dynamic: false,
       maxChildren: Number.MAX_SAFE_INTEGER,
+      random,
     },
     handle,
   );
@@ -65,7 +73,9 @@ function launchSupervisor(
     whichChildren: () => engine.whichChildren(),
     countChildren: () => engine.countChildren(),
     startChild: (child: ChildSpec) =>
-      attempt(() => engine.startChild(resolveChildSpec(child, resolved.autoShutdown, 'spec'))).then((started) => started.ref),
+      attempt(() => engine.startChild(resolveChildSpec(child, resolved.autoShutdown, 'spec', { backoff: resolved.backoff }))).then(
+        (started) => started.ref,
+      ),
     terminateChild: (childId: string) => engine.terminateChild(childId),
     restartChild: (childId: string) => engine.restartChild(childId),
     deleteChild: (childId: string) => engine.deleteChild(childId),
@@ -82,7 +92,8 @@ function launchSupervisor(
  * within its own shutdown time, before it reports back.
  * When it exceeds its restart intensity it exits with `'shutdown'`, which its parent handles
  * like any child exit (a permanent nested supervisor is restarted, counting against the parent's
- * intensity: escalation).
+ * intensity: escalation); with `options.backoff` the parent waits before restarting it, while
+ * `spec.backoff` is the nested supervisor's default for its own children.
  *
  * @example
  * ```ts
@@ -100,6 +111,7 @@ export function supervisorChild(
   for (const key of ['id', 'start', 'type']) {
     if (key in extra) throw new ConfigError(`options.${key}`, extra[key], 'absent (supervisorChild sets it)');
   }
+  resolveBackoff('options.backoff', extra.backoff);
   return {
     restart: 'permanent',
     shutdown: 'infinity',

@@ -2,10 +2,12 @@ import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import { describeValue } from '../core/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
+import { backoffDelay, upLongEnoughToReset } from './backoff.js';
 import type { ResolvedChildSpec } from './child-spec.js';
 import { SupervisorError } from './errors.js';
 import { RestartHistory, exceedsIntensity } from './restart-intensity.js';
 import { autoShutdownDue, shouldRestart } from './restart-policy.js';
+import { RestartWaits, type QueuedWait } from './restart-waits.js';
 import { SerialExecutor } from './serial-executor.js';
 import { SHUTDOWN_EVENT, acceptsShutdown, exitReasonOf, isActorRef, killActor } from './shutdown-protocol.js';
 import { finishSupervisorActor, startSupervisorActor, type SupervisorOutput } from './supervisor-actor.js';
@@ -23,6 +25,8 @@ export interface EngineConfig {
   /** Dynamic supervisors forget children that will not be restarted and cap their number. */
   readonly dynamic: boolean;
   readonly maxChildren: number;
+  /** The source of the backoff jitter, uniform in [0, 1). */
+  readonly random: () => number;
 }
 
 /** One child as its supervisor keeps it. */
@@ -33,8 +37,32 @@ interface ChildRecord {
   ref: AnyActorRef | undefined;
   /** Set while the supervisor itself stops the child: the exit it sees is the one it asked for. */
   stopping: (() => void) | undefined;
-  /** A restart of this child failed and is to be tried again (OTP's `{restarting, Pid}`). */
+  /**
+   * The child is to be restarted (OTP's `{restarting, Pid}`): a restart of it failed and is to be
+   * tried again, or it waits for its backoff delay (then `wait` is set).
+   */
   restarting: boolean;
+  /**
+   * The pending restart this child waits for. Each wait is its own object and a due wait starts
+   * only the children whose `wait` is still that very object: the identity is the generation
+   * number, so a cancelled or superseded wait can never start the child.
+   */
+  wait: PendingRestart | undefined;
+  /** Consecutive restarts under backoff: the next wait is `backoffDelay(restarts)`. */
+  restarts: number;
+  /** `clock.now()` when the running actor was attached (children with a backoff only). */
+  upSince: number;
+}
+
+/**
+ * One pending restart under backoff: the failed child alone (one_for_one), or its group
+ * (one_for_all, rest_for_one), all restarted when it falls due.
+ */
+interface PendingRestart extends QueuedWait {
+  /** The children it restarts, in start order; those that left it since (`wait` changed) are skipped. */
+  members: ChildRecord[];
+  /** Members still waiting for it; it leaves the queue when none is left. */
+  waiting: number;
 }
 
 /**
@@ -72,6 +100,8 @@ function isPromise<T>(value: unknown): value is Promise<T> {
  *
  * Hot path: a crash of a child whose `start` is synchronous is handled and the child restarted
  * within the crash's own call stack, with O(1) bookkeeping (bench/supervisor.bench.ts guards it).
+ * A child with a backoff waits instead: its pending restart goes into a heap by due time under
+ * one clock timer for the whole supervisor (O(log n); `supervisor.backoff@10k` guards it).
  */
 export class SupervisorEngine {
   readonly ref: AnyActorRef;
@@ -79,6 +109,8 @@ export class SupervisorEngine {
   private resolveExited!: (output: SupervisorOutput) => void;
   private readonly children = new Map<string, ChildRecord>();
   private readonly history = new RestartHistory();
+  /** Every pending restart under backoff, under one clock timer; due ones are performed in turn. */
+  private readonly waits: RestartWaits<PendingRestart>;
   private readonly executor: SerialExecutor;
   private readonly startContext: StartContext;
   private phase: 'starting' | 'running' | 'stopping' | 'exited' = 'starting';
@@ -97,6 +129,7 @@ export class SupervisorEngine {
   ) {
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.executor = new SerialExecutor((error) => this.reportInternalError(error));
+    this.waits = new RestartWaits(config.clock, (wait) => this.executor.run(() => this.performRestart(wait)));
     this.startContext = Object.freeze({
       supervisor: config.id,
       clock: config.clock,
@@ -104,7 +137,10 @@ export class SupervisorEngine {
       signal: this.lifetime.signal,
     });
     this.ref = startSupervisorActor(config.id, handle, {
-      onShutdownRequested: () => this.executor.run(() => this.shutdown('shutdown', 'stop')),
+      onShutdownRequested: () => {
+        this.cancelWaits();
+        this.executor.run(() => this.shutdown('shutdown', 'stop'));
+      },
       onKilled: () => this.kill(),
     });
   }
@@ -166,6 +202,8 @@ export class SupervisorEngine {
       this.assertRunning();
       const record = this.children.get(id);
       if (!record) throw new SupervisorError('not_found', this.id, id);
+      // A pending restart is cancelled for good: the wait no longer counts this child.
+      this.leaveWait(record);
       record.restarting = false;
       const forgetIfTemporary = (): void => {
         if (record.spec.restart === 'temporary' || this.config.dynamic) this.children.delete(id);
@@ -176,11 +214,16 @@ export class SupervisorEngine {
     });
   }
 
-  /** OTP `restart_child`: starts a child whose spec is kept but which is not running. */
+  /**
+   * OTP `restart_child`: starts a child whose spec is kept but which is not running. A child
+   * waiting for its backoff delay is started now and leaves its wait (the rest of its group keeps
+   * waiting); should the start fail, it keeps waiting. No restart is counted against the
+   * intensity, and the backoff count is kept: only staying up `resetAfterMs` resets it.
+   */
   restartChild(id: string): Promise<AnyActorRef> {
     return this.executor.call(() => {
       this.assertRunning();
-      const record = this.stoppedRecord(id);
+      const record = this.stoppedRecord(id, true);
       const failed = (error: unknown): never => {
         throw this.failedStart(id, error);
       };
@@ -197,16 +240,24 @@ export class SupervisorEngine {
   deleteChild(id: string): Promise<void> {
     return this.executor.call(() => {
       this.assertRunning();
-      this.stoppedRecord(id);
+      this.stoppedRecord(id, false);
       this.children.delete(id);
     });
   }
 
-  /** The children in start order; `ref` is undefined for those not running. */
+  /**
+   * The children in start order; `ref` is undefined for those not running; `restarting` and, for
+   * a backoff wait, `nextRestartAt` are present only while a child waits to be restarted.
+   */
   whichChildren(): ChildInfo[] {
     const list: ChildInfo[] = [];
-    for (const { id, spec, ref } of this.children.values()) {
-      list.push({ id, ref, type: spec.type, restart: spec.restart });
+    for (const { id, spec, ref, restarting, wait } of this.children.values()) {
+      const info: ChildInfo = { id, ref, type: spec.type, restart: spec.restart };
+      if (restarting) {
+        info.restarting = true;
+        if (wait !== undefined) info.nextRestartAt = wait.due;
+      }
+      list.push(info);
     }
     return list;
   }
@@ -223,16 +274,32 @@ export class SupervisorEngine {
     return counts;
   }
 
-  /** Stops every child in reverse start order and exits `'normal'`. */
+  /**
+   * Stops every child in reverse start order and exits `'normal'`. Every restart still waiting
+   * for its backoff delay is cancelled at once, due or not; a restart already being performed
+   * (its start in flight) is waited for like any request in flight, then stopped.
+   */
   async stop(): Promise<void> {
-    if (this.phase !== 'exited') this.executor.run(() => this.shutdown('normal', 'stop'));
+    if (this.phase !== 'exited') {
+      this.cancelWaits();
+      this.executor.run(() => this.shutdown('normal', 'stop'));
+    }
     await this.exited;
   }
 
   // ---------------------------------------------------------------- starting children
 
   private addRecord(spec: ResolvedChildSpec, id = spec.id): ChildRecord {
-    const record: ChildRecord = { id, spec, ref: undefined, stopping: undefined, restarting: false };
+    const record: ChildRecord = {
+      id,
+      spec,
+      ref: undefined,
+      stopping: undefined,
+      restarting: false,
+      wait: undefined,
+      restarts: 0,
+      upSince: 0,
+    };
     this.children.set(id, record);
     return record;
   }
@@ -283,6 +350,8 @@ export class SupervisorEngine {
     if (before.status === 'error') throw before.error;
     record.ref = ref;
     record.restarting = false;
+    if (record.wait !== undefined) this.leaveWait(record);
+    if (record.spec.backoff !== undefined) record.upSince = this.config.clock.now();
     if (before.status === 'active') {
       ref.subscribe(new ChildWatch(this, record, ref));
       ref.start();
@@ -327,25 +396,36 @@ export class SupervisorEngine {
     if (record.ref !== ref || this.phase !== 'running') return;
     this.detach(record);
     this.emitExited(record.id, reason, error);
-    if (shouldRestart(record.spec.restart, reason)) return this.restart(record);
+    if (shouldRestart(record.spec.restart, reason)) {
+      const backoff = record.spec.backoff;
+      if (backoff !== undefined && upLongEnoughToReset(this.config.clock.now() - record.upSince, backoff)) record.restarts = 0;
+      return this.restart(record);
+    }
     if (record.spec.restart === 'temporary' || this.config.dynamic) this.children.delete(record.id);
     if (record.spec.significant && autoShutdownDue(this.config.autoShutdown, this.significantChildAlive())) {
       return this.shutdown('shutdown', 'auto_shutdown');
     }
   }
 
-  /** Counts the restart against the intensity, then restarts by the strategy or gives up. */
+  /**
+   * Restarts a child that must be restarted, with its group by the strategy: at once (counting
+   * the restart against the intensity, or giving up), or, when the child has a backoff or its
+   * group already waits for one, after a wait.
+   */
   private restart(record: ChildRecord): void | Promise<void> {
+    if (this.config.strategy === 'one_for_one') {
+      if (record.spec.backoff !== undefined) return this.restartAfterWait(record, [record]);
+      const restarts = this.history.record(this.config.clock.now(), this.config.period);
+      if (exceedsIntensity(restarts, this.config.intensity)) return this.shutdown('shutdown', 'intensity');
+      return this.startGroup([record], restarts, 0);
+    }
+    const group = this.config.strategy === 'one_for_all' ? [...this.children.values()] : this.childrenFrom(record);
+    if (record.spec.backoff !== undefined || group.some((member) => member.wait !== undefined)) {
+      return this.restartAfterWait(record, group);
+    }
     const restarts = this.history.record(this.config.clock.now(), this.config.period);
     if (exceedsIntensity(restarts, this.config.intensity)) return this.shutdown('shutdown', 'intensity');
-    switch (this.config.strategy) {
-      case 'one_for_one':
-        return this.startGroup([record], restarts, 0);
-      case 'one_for_all':
-        return this.restartGroup(record, [...this.children.values()], restarts);
-      case 'rest_for_one':
-        return this.restartGroup(record, this.childrenFrom(record), restarts);
-    }
+    return this.restartGroup(record, group, restarts);
   }
 
   /** Stops the group (all but the failed child, in reverse), drops its temporaries, starts it again. */
@@ -380,17 +460,19 @@ export class SupervisorEngine {
             this.emitRestarted(record, restarts);
             return this.startGroup(group, restarts, index + 1);
           },
-          (error: unknown) => {
-            if (this.phase === 'running') this.retryLater(record, error);
-          },
+          (error: unknown) => this.retryLater(record, error),
         );
       }
       this.emitRestarted(record, restarts);
     }
   }
 
-  /** OTP's `try_again_restart`: a failed restart counts as a restart and is tried again in turn. */
-  private retryLater(record: ChildRecord, error: unknown): void {
+  /**
+   * OTP's `try_again_restart`: a failed restart counts as a restart and is tried again in turn.
+   * Under backoff it is tried again after the next delay: a failed start continues the count.
+   */
+  private retryLater(record: ChildRecord, error: unknown): void | Promise<void> {
+    if (this.phase !== 'running') return;
     record.restarting = true;
     if (this.config.telemetry.observed) {
       this.config.telemetry.emit(TelemetryEvents.supervisorChildStartFailed, undefined, {
@@ -399,11 +481,132 @@ export class SupervisorEngine {
         error,
       });
     }
+    if (record.spec.backoff !== undefined) return this.restart(record);
     this.executor.run(() => {
       if (this.phase !== 'running' || !record.restarting || this.children.get(record.id) !== record) return;
       return this.restart(record);
     });
   }
+
+  // ---------------------------------------------------------------- restart with backoff
+
+  /**
+   * Stops the running members of `group` (all but the failed child, in reverse) at once, drops its
+   * temporaries, and makes the rest wait for one restart: a new wait after the failed child's
+   * delay, or, when a member already waits, that wait (a failure inside a waiting group joins it
+   * instead of scheduling a second restart).
+   */
+  private restartAfterWait(failed: ChildRecord, group: ChildRecord[]): void | Promise<void> {
+    const toStop = group.filter((record) => record !== failed && record.ref !== undefined).reverse();
+    const thenWait = (): void | Promise<void> => {
+      // Killed while the group was being stopped: nothing waits any more.
+      if (this.phase !== 'running') return;
+      for (const record of group) {
+        if (record.spec.restart === 'temporary') this.children.delete(record.id);
+      }
+      const members = group.filter((record) => this.children.get(record.id) === record);
+      return this.waitForRestart(failed, members);
+    };
+    const stopped = this.stopInOrder(toStop);
+    return stopped ? stopped.then(thenWait) : thenWait();
+  }
+
+  /** Makes the stopped `members` wait: joining a wait one of them is in (the earliest), else anew. */
+  private waitForRestart(failed: ChildRecord, members: ChildRecord[]): void | Promise<void> {
+    let joined: PendingRestart | undefined;
+    for (const member of members) {
+      const wait = member.wait;
+      if (wait !== undefined && (joined === undefined || wait.due < joined.due)) joined = wait;
+    }
+    if (joined !== undefined) return this.joinWait(joined, members);
+    const backoff = failed.spec.backoff;
+    if (backoff === undefined) {
+      // A child without backoff came here only to join its group's wait; with none left to join
+      // (defensive: no request runs between the choice and here), it restarts at once as in OTP.
+      const restarts = this.history.record(this.config.clock.now(), this.config.period);
+      if (exceedsIntensity(restarts, this.config.intensity)) return this.shutdown('shutdown', 'intensity');
+      return this.startGroup(members, restarts, 0);
+    }
+    const attempt = failed.restarts;
+    failed.restarts = attempt + 1;
+    const delay = backoffDelay(attempt, backoff, this.random);
+    const wait: PendingRestart = { due: this.config.clock.now() + delay, order: 0, index: -1, members, waiting: members.length };
+    for (const member of members) {
+      member.wait = wait;
+      member.restarting = true;
+    }
+    // The wait ends when it falls due (performRestart), when its last member leaves it (started,
+    // terminated or restarted by hand: leaveWait), or when the supervisor stops (cancelWaits).
+    this.waits.add(wait);
+    const telemetry = this.config.telemetry;
+    if (telemetry.observed) {
+      telemetry.emit(TelemetryEvents.supervisorChildBackoff, { delay }, { supervisor: this.id, child: failed.id, attempt: attempt + 1 });
+    }
+  }
+
+  /** Makes `members` wait for `wait`, leaving any other wait; the wait's members stay in start order. */
+  private joinWait(wait: PendingRestart, members: ChildRecord[]): void {
+    for (const member of members) {
+      if (member.wait === wait) continue;
+      this.leaveWait(member);
+      member.wait = wait;
+      member.restarting = true;
+      wait.waiting += 1;
+    }
+    const inOrder: ChildRecord[] = [];
+    for (const record of this.children.values()) if (record.wait === wait) inOrder.push(record);
+    wait.members = inOrder;
+  }
+
+  /** The child no longer waits for its pending restart; a wait nobody waits for leaves the queue. */
+  private leaveWait(record: ChildRecord): void {
+    const wait = record.wait;
+    if (wait === undefined) return;
+    record.wait = undefined;
+    wait.waiting -= 1;
+    if (wait.waiting === 0) this.waits.remove(wait);
+  }
+
+  /**
+   * A wait fell due: counts the restart against the intensity (a restart counts when it is
+   * performed) and starts, in order, the members still waiting for it; a failed start is tried
+   * again by the usual rules.
+   */
+  private performRestart(wait: PendingRestart): void | Promise<void> {
+    if (this.phase !== 'running') return;
+    const members = wait.members.filter((record) => record.wait === wait && this.children.get(record.id) === record);
+    wait.members = [];
+    wait.waiting = 0;
+    if (members.length === 0) return;
+    // Until each is started, the members stay `restarting` (alive for all_significant).
+    for (const record of members) record.wait = undefined;
+    const restarts = this.history.record(this.config.clock.now(), this.config.period);
+    if (exceedsIntensity(restarts, this.config.intensity)) return this.shutdown('shutdown', 'intensity');
+    return this.startGroup(members, restarts, 0);
+  }
+
+  /**
+   * Cancels every pending restart under backoff: none falls due afterwards, and a due one still
+   * queued in the mailbox finds its members gone. Restarts already under way are not touched.
+   */
+  private cancelWaits(): void {
+    this.waits.clear();
+    for (const record of this.children.values()) {
+      if (record.wait === undefined) continue;
+      record.wait = undefined;
+      record.restarting = false;
+    }
+  }
+
+  /** The jitter source; one that throws counts as 0 (and is reported), never as a lost restart. */
+  private readonly random = (): number => {
+    try {
+      return this.config.random();
+    } catch (error) {
+      this.reportInternalError(error);
+      return 0;
+    }
+  };
 
   private childrenFrom(record: ChildRecord): ChildRecord[] {
     const rest: ChildRecord[] = [];
@@ -474,6 +677,7 @@ export class SupervisorEngine {
   private shutdown(output: SupervisorOutput, cause: ShutdownCause): void | Promise<void> {
     if (this.phase === 'stopping' || this.phase === 'exited') return;
     this.phase = 'stopping';
+    this.cancelWaits();
     const stopped = this.stopInOrder([...this.children.values()].reverse());
     const ending = cause === 'stop' ? 'done' : 'stopped';
     if (stopped) return stopped.then(() => this.exit(output, cause, ending));
@@ -484,6 +688,7 @@ export class SupervisorEngine {
   private kill(): void {
     if (this.phase === 'exited') return;
     this.phase = 'stopping';
+    this.cancelWaits();
     for (const record of [...this.children.values()].reverse()) {
       const ref = record.ref;
       if (ref === undefined) continue;
@@ -507,8 +712,14 @@ export class SupervisorEngine {
     // The caller of a start in flight is answered now; a start that never settles holds nothing.
     this.abandonStart?.();
     this.abandonStart = undefined;
+    this.waits.clear();
     this.lifetime.abort(new SupervisorError('not_running', this.id));
-    for (const [id, record] of this.children) if (record.spec.restart === 'temporary') this.children.delete(id);
+    for (const [id, record] of this.children) {
+      // Nothing is restarted after the exit: no child is shown waiting for it.
+      record.restarting = false;
+      record.wait = undefined;
+      if (record.spec.restart === 'temporary') this.children.delete(id);
+    }
     this.history.clear();
     this.config.telemetry.emit(TelemetryEvents.supervisorShutdown, undefined, {
       supervisor: this.id,
@@ -537,12 +748,15 @@ export class SupervisorEngine {
     if (this.phase !== 'running') throw new SupervisorError('not_running', this.id);
   }
 
-  /** A record that exists and is not running, or the OTP error saying why not. */
-  private stoppedRecord(id: string): ChildRecord {
+  /**
+   * A record that exists and is not running, or the OTP error saying why not; a child waiting for
+   * its backoff delay is refused `restarting` unless `mayWait`.
+   */
+  private stoppedRecord(id: string, mayWait: boolean): ChildRecord {
     const record = this.children.get(id);
     if (!record) throw new SupervisorError('not_found', this.id, id);
     if (record.ref) throw new SupervisorError('running', this.id, id);
-    if (record.restarting) throw new SupervisorError('restarting', this.id, id);
+    if (record.restarting && !(mayWait && record.wait !== undefined)) throw new SupervisorError('restarting', this.id, id);
     return record;
   }
 

@@ -29,6 +29,27 @@ export interface StartContext {
   readonly signal: AbortSignal;
 }
 
+/**
+ * Restart with backoff: how long a child waits before each restart (Akka's `RestartSettings`).
+ * The n-th consecutive restart (n = 0 the first) waits `min(maxMs, minMs·2ⁿ) × (1 + u·randomFactor)`,
+ * `u` uniform in [0, 1). Without it restarts are immediate, as in OTP.
+ *
+ * @example
+ * ```ts
+ * { id: 'db-listener', start, backoff: { minMs: 200, maxMs: 30_000 } } // 200, 400, 800 ms ... 30 s, +0–20 %
+ * ```
+ */
+export interface Backoff {
+  /** The first delay, in ms; finite and > 0. */
+  minMs: number;
+  /** The cap of the delay before jitter, in ms; finite and >= `minMs`. */
+  maxMs: number;
+  /** The jitter: each delay is multiplied by `1 + u × randomFactor`; in [0, 1]. Default 0.2. */
+  randomFactor?: number;
+  /** A child that has stayed up this long starts again at `minMs` on its next failure. Default `(minMs + maxMs) / 2`. */
+  resetAfterMs?: number;
+}
+
 /** Describes one child: how to start it, when to restart it and how to stop it. */
 export interface ChildSpec {
   /** Unique among the supervisor's children. */
@@ -47,6 +68,11 @@ export interface ChildSpec {
   type?: 'worker' | 'supervisor';
   /** Whether its exit can shut the supervisor down (see `autoShutdown`). Default false. */
   significant?: boolean;
+  /**
+   * Wait before each restart of this child (see {@link Backoff}); default the supervisor's
+   * `backoff`, else none: restarts are immediate.
+   */
+  backoff?: Backoff;
 }
 
 /** Describes a static supervisor: its strategy, restart intensity and children in start order. */
@@ -59,6 +85,8 @@ export interface SupervisorSpec {
   period?: number;
   /** Whether the exit of significant children shuts the supervisor down. Default `'never'`. */
   autoShutdown?: 'never' | 'any_significant' | 'all_significant';
+  /** The backoff of every child that gives none of its own. Default none: immediate restarts. */
+  backoff?: Backoff;
   /** Started in this order, stopped in reverse. */
   children: ChildSpec[];
 }
@@ -70,6 +98,13 @@ export interface ChildInfo {
   ref: AnyActorRef | undefined;
   type: 'worker' | 'supervisor';
   restart: Restart;
+  /**
+   * Present (true) while the child is waiting to be restarted: for its backoff delay, or for a
+   * restart that failed to start to be tried again (OTP's `{restarting, _}`).
+   */
+  restarting?: boolean;
+  /** While it waits for its backoff delay: the clock time (`clock.now()`) of its next restart. */
+  nextRestartAt?: number;
 }
 
 /** The result of `countChildren()`, as OTP's `count_children`. */
@@ -92,6 +127,8 @@ export interface SupervisorOptions {
   clock?: Clock;
   /** Default the shared `telemetry`. */
   telemetry?: Telemetry;
+  /** The source of the backoff jitter `u`, uniform in [0, 1). Default `Math.random`. */
+  random?: () => number;
 }
 
 /** A running static supervisor. */
@@ -136,4 +173,6 @@ export interface DynamicSupervisorOptions extends SupervisorOptions {
   period?: number;
   /** The most children it holds at once. Default unlimited. */
   maxChildren?: number;
+  /** The backoff of every child that gives none of its own. Default none: immediate restarts. */
+  backoff?: Backoff;
 }

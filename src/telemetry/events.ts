@@ -7,6 +7,7 @@ export const TelemetryEvents = Object.freeze({
   supervisorChildExited: 'supervisor.child.exited',
   supervisorChildRestarted: 'supervisor.child.restarted',
   supervisorChildStartFailed: 'supervisor.child.start_failed',
+  supervisorChildBackoff: 'supervisor.child.backoff',
   supervisorShutdown: 'supervisor.shutdown',
   breakerCall: 'breaker.call',
   breakerState: 'breaker.state',
