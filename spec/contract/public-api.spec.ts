@@ -260,6 +260,9 @@ describe('Supervision: a started static supervisor has the Supervisor shape', ()
       ref: AnyActorRef | undefined;
       type: 'worker' | 'supervisor';
       restart: 'permanent' | 'transient' | 'temporary';
+      // Added by the contract's "Restart with backoff".
+      restarting?: boolean;
+      nextRestartAt?: number;
     }>();
     expectTypeOf<ChildCounts>().toEqualTypeOf<{ specs: number; active: number; supervisors: number; workers: number }>();
     // The contract's `start: () => AnyActorRef | Promise<AnyActorRef>` must still be accepted.

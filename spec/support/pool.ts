@@ -8,22 +8,39 @@ export interface TestWorker {
   destroyed: boolean;
 }
 
-/** A factory whose workers are numbered objects; it can be made to fail or to be async. */
+/** A creation the spec holds open: it settles only when the spec says so (or never). */
+export interface HeldCreation {
+  /** The factory returns a new worker. */
+  succeed(): void;
+  /** The factory rejects with `error`. */
+  fail(error?: unknown): void;
+  /** The worker reports its death through its context before the factory returns. */
+  exitFirst(reason?: unknown): void;
+  settled: boolean;
+}
+
+/** A factory whose workers are numbered objects; it can be made to fail, to be async, or to hold creations open. */
 export class TestFactory {
   created = 0;
   destroyed: TestWorker[] = [];
   failNext = 0;
   async = false;
+  /** While true, each creation waits in `held` until the spec settles it. */
+  hold = false;
+  held: HeldCreation[] = [];
+  /** Every creation started, settled or not. */
+  calls = 0;
 
   create = (context: WorkerContext): TestWorker | Promise<TestWorker> => {
+    this.calls += 1;
+    if (this.hold) return this.holdOpen(context);
     if (this.failNext > 0) {
       this.failNext -= 1;
       const error = new Error('factory failed');
       if (this.async) return Promise.reject(error);
       throw error;
     }
-    this.created += 1;
-    const worker: TestWorker = { id: this.created, die: (reason) => context.exit(reason), destroyed: false };
+    const worker = this.newWorker(context);
     return this.async ? Promise.resolve(worker) : worker;
   };
 
@@ -31,6 +48,42 @@ export class TestFactory {
     worker.destroyed = true;
     this.destroyed.push(worker);
   };
+
+  /** Creations held open and not settled yet. */
+  get open(): HeldCreation[] {
+    return this.held.filter((creation) => !creation.settled);
+  }
+
+  private newWorker(context: WorkerContext): TestWorker {
+    this.created += 1;
+    return { id: this.created, die: (reason) => context.exit(reason), destroyed: false };
+  }
+
+  private holdOpen(context: WorkerContext): Promise<TestWorker> {
+    let resolve!: (worker: TestWorker) => void;
+    let reject!: (error: unknown) => void;
+    const worker = new Promise<TestWorker>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const creation: HeldCreation = {
+      settled: false,
+      succeed: () => {
+        creation.settled = true;
+        resolve(this.newWorker(context));
+      },
+      fail: (error = new Error('factory failed')) => {
+        creation.settled = true;
+        reject(error);
+      },
+      exitFirst: (reason = 'exited while connecting') => {
+        context.exit(reason);
+        creation.succeed();
+      },
+    };
+    this.held.push(creation);
+    return worker;
+  }
 }
 
 /** A pool of test workers on a test clock, with its telemetry recorded. */
@@ -58,4 +111,9 @@ export async function settledYet(promise: Promise<unknown>): Promise<boolean> {
   );
   await new Promise((resolve) => setImmediate(resolve));
   return settled;
+}
+
+/** What a checkout came to: its lease, or its error's code. */
+export function outcomeOf<T>(checkout: Promise<T>): Promise<T | string> {
+  return checkout.catch((error: { code?: string; message?: string }) => error.code ?? error.message ?? String(error));
 }

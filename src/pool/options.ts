@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
 import { ConfigError } from '../core/index.js';
-import { integer, finiteNumber, nonEmptyString, oneOf, record } from '../core/validate.js';
+import { boolean, callable, integer, finiteNumber, nonEmptyString, oneOf, record } from '../core/validate.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 
 /** What a worker is given when it is created: the means to report its own death. */
@@ -12,7 +12,11 @@ export interface WorkerContext {
 
 /** Creates and destroys the pool's workers. */
 export interface WorkerFactory<W> {
-  /** Creates a worker; throwing or rejecting fails the checkout that needed it. */
+  /**
+   * Creates a worker. Throwing or rejecting fails the oldest waiting checkout (the one that needed
+   * it, or the one now first in line); a base worker is retried after a jittered backoff. A
+   * creation may take any time: checkouts waiting for it keep their timeout and signal.
+   */
   create(ctx: WorkerContext): W | Promise<W>;
   /** Releases a worker's resources when it is dismissed, destroyed or the pool stops. */
   destroy?(worker: W): void | Promise<void>;
@@ -32,8 +36,18 @@ export interface PoolOptions<W> {
   worker: WorkerFactory<W>;
   /** How long a blocking checkout waits by default, in ms; `Infinity` waits for ever. Default 5000. */
   checkoutTimeoutMs?: number;
-  /** First delay before retrying a base worker whose creation failed; doubles up to 30 s. Default 100. */
+  /**
+   * Ceiling of the first delay before a failed creation of a base worker is tried again; it
+   * doubles with each failure in a row, up to 30 s. The delay is a random part of the ceiling
+   * ("full jitter", at least 1 ms), so pools that share a failing database do not retry in
+   * lockstep. Default 100.
+   */
   retryBackoffMs?: number;
+  /**
+   * Source of the retry jitter: uniform numbers in [0, 1] (values outside are clamped; NaN counts
+   * as 1). Inject one to make retry times deterministic in tests. Default `Math.random`.
+   */
+  random?: () => number;
   /** Default `systemClock`. */
   clock?: Clock;
   /** Default the shared `telemetry`. */
@@ -49,6 +63,7 @@ export interface ResolvedPoolOptions<W> {
   readonly worker: WorkerFactory<W>;
   readonly checkoutTimeoutMs: number;
   readonly retryBackoffMs: number;
+  readonly random: () => number;
   readonly clock: Clock;
   readonly telemetry: Telemetry;
 }
@@ -81,7 +96,42 @@ export function resolvePoolOptions<W>(options: unknown): ResolvedPoolOptions<W> 
     worker,
     checkoutTimeoutMs: timeoutOption('checkoutTimeoutMs', fields.checkoutTimeoutMs, 5000),
     retryBackoffMs: finiteNumber('retryBackoffMs', fields.retryBackoffMs, 100, 1),
+    random: fields.random === undefined ? Math.random : callable<() => number>('random', fields.random),
     clock: (fields.clock as Clock | undefined) ?? systemClock,
     telemetry: (fields.telemetry as Telemetry | undefined) ?? sharedTelemetry,
   });
+}
+
+/** A checkout's options after validation. */
+export interface CheckoutRequest {
+  readonly block: boolean;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as AbortSignal | null;
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
+}
+
+/**
+ * Validates the options of one checkout; throws {@link ConfigError} naming the bad one. `timeoutMs`
+ * is a number >= 0 (0: give up unless a worker is free at once) or `Infinity` (wait for ever);
+ * NaN, negative numbers and non-numbers are refused. Default `defaultTimeoutMs`.
+ */
+export function resolveCheckoutOptions(options: unknown, defaultTimeoutMs: number): CheckoutRequest {
+  const fields = record('options', options);
+  const signal = fields.signal;
+  if (signal !== undefined && !isAbortSignal(signal)) throw new ConfigError('signal', signal, 'an AbortSignal');
+  return {
+    block: boolean('block', fields.block, true),
+    timeoutMs: timeoutOption('timeoutMs', fields.timeoutMs, defaultTimeoutMs),
+    signal,
+  };
 }

@@ -4,8 +4,9 @@ import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
 import { attempt, ConfigError } from '../core/index.js';
 import { PoolAbortedError, PoolFullError, PoolStoppedError, PoolTimeoutError } from './errors.js';
 import { IdleWorkers } from './idle-workers.js';
-import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type WorkerContext } from './options.js';
+import { resolveCheckoutOptions, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type WorkerContext } from './options.js';
 import { finishPoolActor, startPoolActor, type PoolActorHooks } from './pool-actor.js';
+import { initialPoolState, poolStatus, queuedCheckouts, transition, type PoolEffect, type PoolEvent, type PoolState } from './pool-accounting.js';
 import { WaiterQueue, type QueueNode } from './waiter-queue.js';
 
 /** A checked-out worker. Release it (or destroy it) exactly once; later calls are ignored. */
@@ -17,7 +18,11 @@ export interface Lease<W> {
   destroy(reason?: unknown): void;
 }
 
-/** poolboy's `status`, plus the number of waiting checkouts. */
+/**
+ * poolboy's `status`, plus the number of queued checkouts: those waiting with no worker on its
+ * way for them (a checkout waiting for a worker being created is not counted). A stopped pool
+ * reports `{ state: 'full', idle: 0, overflow: 0, checkedOut: 0, waiting: 0 }`: it hands nothing out.
+ */
 export interface PoolStatus {
   state: 'ready' | 'overflow' | 'full';
   idle: number;
@@ -26,13 +31,17 @@ export interface PoolStatus {
   waiting: number;
 }
 
-/** Options of {@link Pool.checkout}. */
+/** Options of {@link Pool.checkout}; bad values reject the checkout with `ConfigError` naming the option. */
 export interface CheckoutOptions {
-  /** Wait for a worker when none is free (default true); false rejects at once with `PoolFullError`. */
+  /**
+   * Wait for a worker when none is free (default true). False rejects at once with
+   * `PoolFullError` when no worker is idle, none is on its way and overflow is at its maximum
+   * (poolboy's `block = false`); it still waits for a worker being created for it.
+   */
   block?: boolean;
-  /** How long to wait, in ms. Default the pool's `checkoutTimeoutMs`. */
+  /** How long to wait, in ms: a number >= 0, or `Infinity` to wait for ever. Default the pool's `checkoutTimeoutMs`. */
   timeoutMs?: number;
-  /** Aborting it withdraws the checkout (`PoolAbortedError`). */
+  /** Aborting it withdraws the checkout (`PoolAbortedError`); one aborted already is refused even when a worker is idle. */
   signal?: AbortSignal;
 }
 
@@ -47,7 +56,11 @@ export interface Pool<W> {
   /** Checks a worker out, runs `fn` with it and releases it however `fn` ends; `fn`'s error passes through unchanged. */
   transaction<T>(fn: (worker: W) => T | Promise<T>, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T>;
   status(): PoolStatus;
-  /** Rejects every waiter with `PoolStoppedError`, destroys every worker (checked out or not) and resolves when done. */
+  /**
+   * Rejects every waiter with `PoolStoppedError`, cancels pending retries, destroys every worker
+   * (checked out or not) and resolves when their destroys have settled. Creations still in
+   * flight are not awaited: their workers are destroyed when they arrive.
+   */
   stop(): Promise<void>;
   /**
    * Changes options live (a hot reload) without dropping anything: a larger `size` turns overflow
@@ -65,17 +78,22 @@ export type PoolReconfiguration = Partial<Pick<PoolOptions<unknown>, 'size' | 'm
 /** One worker as the pool keeps it. */
 interface WorkerRecord<W> {
   worker: W;
-  /** `creating` until the factory's `create` has returned it. */
+  /** `creating` until the factory's `create` has returned it; `dead` once it left the pool. */
   state: 'creating' | 'idle' | 'out' | 'dead';
   /** The lease it is out on, if any. */
   lease: PoolLease<W> | undefined;
 }
 
-/** A blocking checkout waiting for a worker. */
+/**
+ * A checkout waiting for a worker. Its promise is settled by exactly one of: a worker handed
+ * over (a checkin or a creation landing), the error of the creation it was the oldest waiter
+ * for, its timeout, its signal, or the pool stopping.
+ */
 interface Waiter<W> extends QueueNode {
   resolve(lease: Lease<W>): void;
   reject(error: unknown): void;
   timer: unknown;
+  timeoutMs: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   startedAt: number;
@@ -83,12 +101,15 @@ interface Waiter<W> extends QueueNode {
 
 type CheckoutOutcome = 'ok' | 'full' | 'timeout' | 'aborted';
 
-function isPromise<T>(value: unknown): value is Promise<T> {
-  return typeof (value as Promise<T> | undefined)?.then === 'function';
+/** The shortest wait before a retry, whatever the jitter draws. */
+const minRetryDelayMs = 1;
+
+function isPromise<T>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | undefined)?.then === 'function';
 }
 
 class PoolLease<W> implements Lease<W> {
-  /** Set once the lease was released or destroyed; later calls are ignored. */
+  /** Set once the lease was released, destroyed or revoked; later calls are ignored. */
   done = false;
 
   constructor(
@@ -109,27 +130,37 @@ class PoolLease<W> implements Lease<W> {
   destroy(reason?: unknown): void {
     if (this.done) return;
     this.done = true;
-    this.pool.workerDied(this.record, reason ?? 'destroyed', true);
+    this.pool.workerExited(this.record, reason ?? 'destroyed');
   }
 }
 
-/** A checkout's timeout: a number >= 0, `Infinity` for none; anything else is a RangeError. */
-function checkoutTimeout(value: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new RangeError(`checkout timeoutMs must be a number >= 0 (Infinity for none), got ${String(value)}`);
-  }
-  return value;
-}
-
-/** The longest a failing base worker waits before its creation is tried again. */
-const maxRetryBackoffMs = 30_000;
+// The events without data, shared (the hot path allocates no event).
+const CHECKOUT_BLOCKING: PoolEvent = Object.freeze({ type: 'checkout', mode: 'block' });
+const CHECKOUT_NON_BLOCKING: PoolEvent = Object.freeze({ type: 'checkout', mode: 'no_block' });
+const CHECKOUT_IDLE_ONLY: PoolEvent = Object.freeze({ type: 'checkout', mode: 'idle_only' });
+const CHECKIN: PoolEvent = Object.freeze({ type: 'checkin' });
+const WITHDRAW: PoolEvent = Object.freeze({ type: 'withdraw' });
+const CREATED: PoolEvent = Object.freeze({ type: 'created' });
+const RETRY_DUE: PoolEvent = Object.freeze({ type: 'retry_due' });
+const IDLE_WORKER_EXIT: PoolEvent = Object.freeze({ type: 'worker_exit', where: 'idle' });
+const OUT_WORKER_EXIT: PoolEvent = Object.freeze({ type: 'worker_exit', where: 'out' });
+const START: PoolEvent = Object.freeze({ type: 'start' });
+const DRAIN: PoolEvent = Object.freeze({ type: 'drain' });
+const STOP: PoolEvent = Object.freeze({ type: 'stop' });
 
 /**
- * poolboy's pool. Counters and queues are plain structures; the pool's XState actor is its face
- * to supervisors.
+ * poolboy's pool: the counts live in a {@link PoolState} that changes only through
+ * `transition()` (pool-accounting.ts); this class is the shell that holds the workers and the
+ * waiting checkouts and performs the effects the transition asks for. The pool's XState actor is
+ * its face to supervisors.
  *
- * Hot path: `checkout` with an idle worker and `release` with no one waiting touch a deque and a
- * counter and allocate one lease (bench/pool.bench.ts guards them).
+ * Effects that run user code (the factory's `create` and `destroy`, telemetry subscribers) are
+ * run after the effects on the pool's own structures, one after another, so a `create` that
+ * returns at once or a `destroy` that calls back into the pool always meets a consistent pool.
+ *
+ * Hot path: `checkout` with an idle worker and `release` with no one waiting run one transition
+ * each, touch the idle deque and allocate the transition (with its new state) and one lease
+ * (bench/pool.bench.ts, pool.checkout_release).
  */
 export class ResourcePool<W> implements Pool<W> {
   readonly name: string;
@@ -138,16 +169,19 @@ export class ResourcePool<W> implements Pool<W> {
   private readonly given: PoolOptions<W>;
   private readonly clock: Clock;
   private readonly telemetry: Telemetry;
+  private state: PoolState;
   private readonly idle = new IdleWorkers<WorkerRecord<W>>();
   private readonly waiters = new WaiterQueue<Waiter<W>>();
+  /** Workers alive in the pool (idle or out). */
   private readonly all = new Set<WorkerRecord<W>>();
-  private overflow = 0;
-  private checkedOut = 0;
-  /** Base workers whose creation is in flight (a checkout waits for them rather than overflowing). */
-  private pendingBase = 0;
-  private retryDelay: number;
-  private phase: 'running' | 'draining' | 'stopped' = 'running';
-  private drained: (() => void) | undefined;
+  /** Armed retry timers, oldest first. */
+  private readonly retryTimers = new Set<unknown>();
+  private readonly destroying = new Set<Promise<void>>();
+  /** Calls into user code, run in order once the pool's structures are consistent. */
+  private readonly later: Array<() => void> = [];
+  private flushing = false;
+  /** While `start()` runs: the base creations it waits for. */
+  private startup: Array<PromiseLike<unknown>> | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(options: PoolOptions<W>) {
@@ -156,89 +190,76 @@ export class ResourcePool<W> implements Pool<W> {
     this.name = this.options.name;
     this.clock = this.options.clock;
     this.telemetry = this.options.telemetry;
-    this.retryDelay = this.options.retryBackoffMs;
+    this.state = initialPoolState(this.options.size, this.options.maxOverflow, this.options.retryBackoffMs);
     const hooks: PoolActorHooks = {
-      onShutdownRequested: () => this.drainThenStop(),
+      onShutdownRequested: () => this.run(DRAIN, undefined),
       onKilled: () => void this.stop(),
     };
     this.actor = startPoolActor(this.name, this, hooks);
   }
 
-  /** Creates the base workers; failures are retried with backoff rather than failing the start. */
+  /** Creates the base workers and waits for their creations; failures are retried with backoff rather than failing the start. */
   async start(): Promise<void> {
-    const creations: Array<Promise<void>> = [];
-    for (let index = 0; index < this.options.size; index += 1) {
-      const created = this.createBaseWorker();
-      if (created) creations.push(created);
+    const startup: Array<PromiseLike<unknown>> = [];
+    this.startup = startup;
+    try {
+      this.run(START, undefined);
+    } finally {
+      this.startup = undefined;
     }
-    await Promise.all(creations);
+    await Promise.all(startup);
   }
 
   // ---------------------------------------------------------------- checkout
 
   checkout(options?: CheckoutOptions): Promise<Lease<W>> {
-    // Hot path (bench/pool.bench.ts): an idle worker is handed out at once.
-    if (this.phase !== 'running') return Promise.reject(new PoolStoppedError(this.name));
-    const record = this.idle.take(this.options.strategy);
-    if (record) {
-      if (this.telemetry.observed) this.emitCheckout('ok', this.clock.now());
-      return Promise.resolve(this.lend(record));
+    // Hot path (bench/pool.bench.ts): no options to validate.
+    if (options === undefined) return this.answerCheckout(CHECKOUT_BLOCKING, undefined, this.options.checkoutTimeoutMs);
+    let block: boolean;
+    let timeoutMs: number;
+    let signal: AbortSignal | undefined;
+    try {
+      ({ block, timeoutMs, signal } = resolveCheckoutOptions(options, this.options.checkoutTimeoutMs));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.checkoutWithoutIdle(options);
+    if (signal?.aborted && this.state.phase === 'running') {
+      this.emitCheckout('aborted', this.clock.now());
+      return Promise.reject(new PoolAbortedError(this.name, signal.reason));
+    }
+    return this.answerCheckout(block ? CHECKOUT_BLOCKING : CHECKOUT_NON_BLOCKING, signal, timeoutMs);
   }
 
   tryCheckout(): Lease<W> | undefined {
-    if (this.phase !== 'running') return undefined;
-    const record = this.idle.take(this.options.strategy);
-    if (record === undefined) return undefined;
+    const step = transition(this.state, CHECKOUT_IDLE_ONLY);
+    this.state = step.state;
+    if (step.effects.length === 0) return undefined;
     if (this.telemetry.observed) this.emitCheckout('ok', this.clock.now());
-    return this.lend(record);
+    return this.lend(this.idle.take(this.options.strategy)!);
   }
 
-  private checkoutWithoutIdle(options: CheckoutOptions | undefined): Promise<Lease<W>> {
-    const startedAt = this.clock.now();
-    if (this.pendingBase === 0 && this.overflow < this.options.maxOverflow) {
-      this.overflow += 1;
-      return this.createOverflowWorker(startedAt);
+  private answerCheckout(event: PoolEvent, signal: AbortSignal | undefined, timeoutMs: number): Promise<Lease<W>> {
+    const step = transition(this.state, event);
+    this.state = step.state;
+    const effect = step.effects[0]!;
+    if (effect.type === 'lend_idle') {
+      // Hot path: an idle worker is handed out at once.
+      if (this.telemetry.observed) this.emitCheckout('ok', this.clock.now());
+      return Promise.resolve(this.lend(this.idle.take(this.options.strategy)!));
     }
-    if (options?.block === false) {
-      this.emitCheckout('full', startedAt);
+    if (effect.type === 'refuse') {
+      if (effect.reason === 'stopped') return Promise.reject(new PoolStoppedError(this.name));
+      this.emitCheckout('full', this.clock.now());
       return Promise.reject(PoolFullError.refuse(this.name));
     }
-    return attempt(() => this.wait(options, startedAt));
+    const waiting = this.wait(signal, timeoutMs);
+    this.perform(step.effects, 1, undefined);
+    this.flush();
+    return waiting;
   }
 
-  private createOverflowWorker(startedAt: number): Promise<Lease<W>> {
-    const failed = (error: unknown): never => {
-      this.overflow -= 1;
-      this.serveWaitersWithOverflow();
-      throw error;
-    };
-    let created: WorkerRecord<W> | Promise<WorkerRecord<W>>;
-    try {
-      created = this.createRecord();
-    } catch (error) {
-      return Promise.reject(error).catch(failed);
-    }
-    const lendNew = (record: WorkerRecord<W>): Lease<W> => {
-      if (this.phase !== 'running') {
-        this.overflow -= 1;
-        this.retire(record);
-        throw new PoolStoppedError(this.name);
-      }
-      this.emitCheckout('ok', startedAt);
-      return this.lend(record);
-    };
-    return isPromise<WorkerRecord<W>>(created) ? created.then(lendNew, failed) : Promise.resolve(lendNew(created));
-  }
-
-  private wait(options: CheckoutOptions | undefined, startedAt: number): Promise<Lease<W>> {
-    const signal = options?.signal;
-    if (signal?.aborted) {
-      this.emitCheckout('aborted', startedAt);
-      return Promise.reject(new PoolAbortedError(this.name, signal.reason));
-    }
-    const timeoutMs = checkoutTimeout(options?.timeoutMs ?? this.options.checkoutTimeoutMs);
+  /** Queues this checkout; its timeout and its signal run from now, whether a worker is being created for it or not. */
+  private wait(signal: AbortSignal | undefined, timeoutMs: number): Promise<Lease<W>> {
     return new Promise<Lease<W>>((resolve, reject) => {
       const waiter: Waiter<W> = {
         previous: undefined,
@@ -247,9 +268,10 @@ export class ResourcePool<W> implements Pool<W> {
         resolve,
         reject,
         timer: undefined,
+        timeoutMs,
         signal,
         onAbort: undefined,
-        startedAt,
+        startedAt: this.clock.now(),
       };
       if (timeoutMs !== Number.POSITIVE_INFINITY) {
         waiter.timer = this.clock.setTimeout(() => {
@@ -265,11 +287,12 @@ export class ResourcePool<W> implements Pool<W> {
     });
   }
 
-  /** A waiter gives up (timeout or abort): it leaves the queue in O(1); it was handed nothing. */
+  /** A waiter gives up (timeout or abort): it leaves the queue in O(1), wherever it stands; it was handed nothing. */
   private withdraw(waiter: Waiter<W>, outcome: CheckoutOutcome, error: unknown): void {
     if (!waiter.queued) return;
     this.waiters.remove(waiter);
     this.settleWaiter(waiter);
+    this.run(WITHDRAW, undefined);
     this.emitCheckout(outcome, waiter.startedAt);
     waiter.reject(error);
   }
@@ -282,7 +305,6 @@ export class ResourcePool<W> implements Pool<W> {
 
   private lend(record: WorkerRecord<W>): Lease<W> {
     record.state = 'out';
-    this.checkedOut += 1;
     const lease = new PoolLease(this, record);
     record.lease = lease;
     return lease;
@@ -290,147 +312,177 @@ export class ResourcePool<W> implements Pool<W> {
 
   // ---------------------------------------------------------------- checkin and worker death
 
-  /** poolboy's checkin: the oldest waiter gets the worker, else an overflow worker is dismissed, else it goes idle. */
+  /** A lease's release: poolboy's checkin. */
   checkin(record: WorkerRecord<W>): void {
     if (record.state !== 'out') return;
-    this.checkedOut -= 1;
     record.lease = undefined;
-    this.place(record);
-    this.checkDrained();
+    this.run(CHECKIN, record);
   }
 
-  /** Hands a free worker on: to the oldest waiter, else dismisses it if overflowing, else keeps it idle. */
-  private place(record: WorkerRecord<W>): void {
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      this.settleWaiter(waiter);
-      this.emitCheckout('ok', waiter.startedAt);
-      waiter.resolve(this.lend(record));
-      return;
-    }
-    if (this.overflow > 0) {
-      this.overflow -= 1;
-      this.retire(record);
-      return;
-    }
-    if (this.phase !== 'running') {
-      this.retire(record);
-      return;
-    }
-    record.state = 'idle';
-    this.idle.add(record);
-  }
-
-  /**
-   * poolboy's worker exit: a dead checked-out worker is replaced for the first waiter, or not
-   * replaced while overflowing, or replaced into the idle queue; a dead idle worker is replaced.
-   */
-  workerDied(record: WorkerRecord<W>, reason: unknown, destroy: boolean): void {
+  /** A worker died (its lease's `destroy`, or its context's `exit`), idle or checked out: poolboy's worker exit. */
+  workerExited(record: WorkerRecord<W>, reason: unknown): void {
     if (record.state === 'dead') return;
     if (record.state === 'creating') {
-      // It died before its factory returned it (a connection that failed while opening): the
-      // creation fails, and nothing was counted for it yet.
+      // It died before its factory returned it (a connection that failed while opening): its
+      // creation fails when the factory returns.
       record.state = 'dead';
       return;
     }
-    const wasOut = record.state === 'out';
+    const where = record.state;
+    if (record.lease) record.lease.done = true;
+    record.lease = undefined;
+    this.run(where === 'idle' ? IDLE_WORKER_EXIT : OUT_WORKER_EXIT, record);
+    if (this.telemetry.observed) this.telemetry.emit(TelemetryEvents.poolWorkerExit, undefined, { pool: this.name, reason });
+  }
+
+  // ---------------------------------------------------------------- the shell
+
+  /** Runs one transition and performs its effects. */
+  private run(event: PoolEvent, record: WorkerRecord<W> | undefined): void {
+    const step = transition(this.state, event);
+    this.state = step.state;
+    this.perform(step.effects, 0, record);
+    this.flush();
+  }
+
+  /** Performs `effects` from index `from`; `record` is the worker the event is about. */
+  private perform(effects: readonly PoolEffect[], from: number, record: WorkerRecord<W> | undefined): void {
+    for (let index = from; index < effects.length; index += 1) {
+      const effect = effects[index]!;
+      switch (effect.type) {
+        case 'serve_waiter': {
+          const waiter = this.waiters.shift()!;
+          this.settleWaiter(waiter);
+          waiter.resolve(this.lend(record!));
+          this.emitCheckoutLater('ok', waiter.startedAt);
+          break;
+        }
+        case 'keep_idle':
+          record!.state = 'idle';
+          this.idle.add(record!);
+          break;
+        case 'dismiss':
+          if (record) this.retire(record, record.state === 'idle');
+          break;
+        case 'create':
+          for (let count = 0; count < effect.count; count += 1) this.later.push(() => this.startCreation());
+          break;
+        case 'fail_waiter': {
+          const waiter = this.waiters.shift()!;
+          this.settleWaiter(waiter);
+          waiter.reject(effect.error);
+          break;
+        }
+        case 'schedule_retry':
+          this.scheduleRetry(effect.ceilingMs);
+          break;
+        case 'cancel_retries':
+          this.cancelRetries(effect.count);
+          break;
+        case 'dismiss_idle':
+          for (let count = 0; count < effect.count; count += 1) this.retire(this.idle.take('fifo')!, false);
+          break;
+        case 'refuse_waiters':
+          for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) {
+            this.settleWaiter(waiter);
+            waiter.reject(new PoolStoppedError(this.name));
+          }
+          break;
+        case 'retire_all':
+          for (const idle of this.idle.drain()) this.retire(idle, false);
+          for (const each of [...this.all]) this.retire(each, false);
+          break;
+        case 'drained':
+          this.later.push(() => void this.stop());
+          break;
+        case 'lend_idle':
+        case 'wait':
+        case 'refuse':
+          // Answers to a checkout; `answerCheckout` handles them.
+          break;
+      }
+    }
+  }
+
+  /** Runs the queued calls into user code, unless an outer call is already running them. */
+  private flush(): void {
+    if (this.flushing || this.later.length === 0) return;
+    this.flushing = true;
+    try {
+      for (let index = 0; index < this.later.length; index += 1) this.later[index]!();
+    } finally {
+      this.later.length = 0;
+      this.flushing = false;
+    }
+  }
+
+  /** A worker leaves the pool and is destroyed; a lease it is out on is revoked. */
+  private retire(record: WorkerRecord<W>, inIdleDeque: boolean): void {
+    if (record.state === 'dead') return;
     record.state = 'dead';
-    if (wasOut) {
-      this.checkedOut -= 1;
-      if (record.lease) record.lease.done = true;
-      record.lease = undefined;
-    } else {
-      this.idle.forget();
-    }
+    if (inIdleDeque) this.idle.forget();
+    if (record.lease) record.lease.done = true;
+    record.lease = undefined;
     this.all.delete(record);
-    if (destroy) this.destroyWorker(record.worker);
-    this.telemetry.emit(TelemetryEvents.poolWorkerExit, undefined, { pool: this.name, reason });
-    if (this.phase !== 'running') {
-      this.checkDrained();
-      return;
-    }
-    if (wasOut && this.waiters.length === 0 && this.overflow > 0) {
-      this.overflow -= 1;
-      return;
-    }
-    void this.createBaseWorker();
+    const worker = record.worker;
+    this.later.push(() => this.destroyWorker(worker));
   }
 
   // ---------------------------------------------------------------- creating workers
 
-  private createRecord(): WorkerRecord<W> | Promise<WorkerRecord<W>> {
+  private startCreation(): void {
     const record: WorkerRecord<W> = { worker: undefined as W, state: 'creating', lease: undefined };
-    const context: WorkerContext = { exit: (reason?: unknown) => this.workerDied(record, reason ?? 'exit', true) };
-    const adopt = (worker: W): WorkerRecord<W> => {
-      record.worker = worker;
-      if (record.state === 'dead') {
-        this.destroyWorker(worker);
-        throw new Error(`pool '${this.name}': the worker exited while it was being created`);
-      }
-      record.state = 'out';
-      this.all.add(record);
-      return record;
-    };
-    const created = this.options.worker.create(context);
-    return isPromise<W>(created) ? created.then(adopt) : adopt(created);
-  }
-
-  /** Creates a base worker and places it; on failure the first waiter gets the error and a retry is scheduled. */
-  private createBaseWorker(): Promise<void> | undefined {
-    this.pendingBase += 1;
-    const done = (record: WorkerRecord<W>): void => {
-      this.pendingBase -= 1;
-      this.retryDelay = this.options.retryBackoffMs;
-      this.place(record);
-    };
-    const failed = (error: unknown): void => {
-      this.pendingBase -= 1;
-      if (this.phase !== 'running') return;
-      const waiter = this.waiters.shift();
-      if (waiter) {
-        this.settleWaiter(waiter);
-        waiter.reject(error);
-      }
-      this.scheduleRetry();
-    };
-    let created: WorkerRecord<W> | Promise<WorkerRecord<W>>;
+    const context: WorkerContext = { exit: (reason?: unknown) => this.workerExited(record, reason ?? 'exit') };
+    let created: W | PromiseLike<W>;
     try {
-      created = this.createRecord();
+      created = this.options.worker.create(context);
     } catch (error) {
-      failed(error);
-      return undefined;
+      this.run({ type: 'creation_failed', error }, undefined);
+      return;
     }
-    if (isPromise<WorkerRecord<W>>(created)) return created.then(done, failed);
-    done(created);
-    return undefined;
+    if (!isPromise<W>(created)) return this.adopt(record, created);
+    const settled = created.then(
+      (worker) => this.adopt(record, worker),
+      (error: unknown) => this.run({ type: 'creation_failed', error }, undefined),
+    );
+    this.startup?.push(settled);
   }
 
-  /** Tries a failed base worker again after the backoff. Meanwhile overflow workers may be created, as poolboy would. */
-  private scheduleRetry(): void {
-    const delay = this.retryDelay;
-    this.retryDelay = Math.min(maxRetryBackoffMs, this.retryDelay * 2);
-    this.clock.setTimeout(() => {
-      if (this.phase === 'running') void this.createBaseWorker();
-    }, delay);
+  private adopt(record: WorkerRecord<W>, worker: W): void {
+    record.worker = worker;
+    if (record.state === 'dead') {
+      this.later.push(() => this.destroyWorker(worker));
+      this.run({ type: 'creation_failed', error: new Error(`pool '${this.name}': the worker exited while it was being created`) }, undefined);
+      return;
+    }
+    this.all.add(record);
+    this.run(CREATED, record);
   }
 
-  /** Serves waiters with new overflow workers while the limits allow (an overflow slot came free, or grew). */
-  private serveWaitersWithOverflow(): void {
-    while (this.waiters.length > 0 && this.pendingBase === 0 && this.overflow < this.options.maxOverflow && this.idle.count === 0) {
-      const waiter = this.waiters.shift()!;
-      this.settleWaiter(waiter);
-      this.overflow += 1;
-      this.createOverflowWorker(waiter.startedAt).then(waiter.resolve, waiter.reject);
+  /**
+   * Arms a retry for a random delay in [0, ceilingMs] (full jitter), at least 1 ms (Node's own
+   * floor) so that a factory that throws at once cannot spin within one turn of a clock. Owned by
+   * the pool: `stop()`, a drain and a smaller `size` disarm it.
+   */
+  private scheduleRetry(ceilingMs: number): void {
+    const draw = this.options.random();
+    const share = draw >= 0 && draw <= 1 ? draw : draw < 0 ? 0 : 1;
+    const timer = this.clock.setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.run(RETRY_DUE, undefined);
+    }, Math.max(minRetryDelayMs, ceilingMs * share));
+    this.retryTimers.add(timer);
+  }
+
+  private cancelRetries(count: number): void {
+    let cancelled = 0;
+    for (const timer of this.retryTimers) {
+      if (cancelled >= count) break;
+      this.clock.clearTimeout(timer);
+      this.retryTimers.delete(timer);
+      cancelled += 1;
     }
   }
-
-  private retire(record: WorkerRecord<W>): void {
-    record.state = 'dead';
-    this.all.delete(record);
-    this.destroyWorker(record.worker);
-  }
-
-  private readonly destroying = new Set<Promise<void>>();
 
   private destroyWorker(worker: W): void {
     const destroy = this.options.worker.destroy;
@@ -443,7 +495,7 @@ export class ResourcePool<W> implements Pool<W> {
       return;
     }
     if (isPromise<void>(outcome)) {
-      const pending: Promise<void> = outcome.then(
+      const pending: Promise<void> = Promise.resolve(outcome).then(
         () => void this.destroying.delete(pending),
         (error: unknown) => {
           this.destroying.delete(pending);
@@ -465,39 +517,20 @@ export class ResourcePool<W> implements Pool<W> {
         throw new ConfigError(key, (patch as Record<string, unknown>)[key], `one of ${changeable.join(', ')} (cannot change live)`);
       }
     }
-    const given = { ...this.given, ...patch } as PoolOptions<W>;
-    const options = resolvePoolOptions<W>(given);
-    const growth = options.size - this.options.size;
+    const options = resolvePoolOptions<W>({ ...this.given, ...patch });
     Object.assign(this.given, patch);
     this.options = options;
-    if (this.phase !== 'running') return;
-    if (growth > 0) {
-      const promoted = Math.min(this.overflow, growth);
-      this.overflow -= promoted;
-      for (let created = promoted; created < growth; created += 1) void this.createBaseWorker();
-    } else if (growth < 0) {
-      let excess = -growth;
-      for (let record = excess > 0 ? this.idle.take('fifo') : undefined; record; record = excess > 0 ? this.idle.take('fifo') : undefined) {
-        this.retire(record);
-        excess -= 1;
-      }
-      this.overflow += excess;
-    }
-    this.serveWaitersWithOverflow();
+    this.run({ type: 'reconfigure', size: options.size, maxOverflow: options.maxOverflow, retryBackoffMs: options.retryBackoffMs }, undefined);
   }
 
   // ---------------------------------------------------------------- status, transactions, stopping
 
   status(): PoolStatus {
-    const idle = this.idle.count;
-    const { maxOverflow } = this.options;
-    let state: PoolStatus['state'];
-    if (this.overflow < 1) state = idle === 0 ? (maxOverflow < 1 ? 'full' : 'overflow') : 'ready';
-    else state = this.overflow >= maxOverflow ? 'full' : 'overflow';
-    return { state, idle, overflow: this.overflow, checkedOut: this.checkedOut, waiting: this.waiters.length };
+    return poolStatus(this.state);
   }
 
   async transaction<T>(fn: (worker: W) => T | Promise<T>, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
+    if (typeof fn !== 'function') throw new ConfigError('fn', fn, 'a function (worker) => result');
     const lease = await this.checkout(options);
     try {
       return await fn(lease.worker);
@@ -506,64 +539,40 @@ export class ResourcePool<W> implements Pool<W> {
     }
   }
 
-  /** Graceful stop asked by a supervisor: no new checkouts, waiters rejected, wait for leases, then stop. */
-  private drainThenStop(): void {
-    if (this.phase !== 'running') return;
-    this.phase = 'draining';
-    this.rejectWaiters();
-    for (const record of this.idle.drain()) this.retire(record);
-    void new Promise<void>((resolve) => {
-      this.drained = resolve;
-      this.checkDrained();
-    }).then(() => this.stop());
-  }
-
-  private checkDrained(): void {
-    if (this.drained && this.checkedOut === 0) {
-      const drained = this.drained;
-      this.drained = undefined;
-      drained();
-    }
-  }
-
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
-    this.phase = 'stopped';
-    this.rejectWaiters();
-    for (const record of [...this.all]) {
-      if (record.lease) record.lease.done = true;
-      record.lease = undefined;
-      this.retire(record);
-    }
-    this.checkedOut = 0;
-    this.overflow = 0;
-    this.stopping = Promise.allSettled([...this.destroying]).then(() => {
-      finishPoolActor(this.actor);
-    });
+    let stopped!: () => void;
+    this.stopping = new Promise<void>((resolve) => (stopped = resolve));
+    this.run(STOP, undefined);
+    // After the destroys just queued have run (they run before this microtask).
+    void Promise.resolve()
+      .then(() => Promise.allSettled([...this.destroying]))
+      .then(() => {
+        finishPoolActor(this.actor);
+        stopped();
+      });
     return this.stopping;
-  }
-
-  private rejectWaiters(): void {
-    for (let waiter = this.waiters.shift(); waiter; waiter = this.waiters.shift()) {
-      this.settleWaiter(waiter);
-      waiter.reject(new PoolStoppedError(this.name));
-    }
   }
 
   private emitCheckout(outcome: CheckoutOutcome, startedAt: number): void {
     if (!this.telemetry.observed) return;
     this.telemetry.emit(
       TelemetryEvents.poolCheckout,
-      { duration: this.clock.now() - startedAt, waiting: this.waiters.length },
+      { duration: this.clock.now() - startedAt, waiting: queuedCheckouts(this.state) },
       { pool: this.name, outcome },
     );
+  }
+
+  /** Emits once the effects in progress are done: a subscriber that calls back into the pool meets it consistent. */
+  private emitCheckoutLater(outcome: CheckoutOutcome, startedAt: number): void {
+    if (this.telemetry.observed) this.later.push(() => this.emitCheckout(outcome, startedAt));
   }
 }
 
 /**
  * Creates a pool with poolboy's semantics and waits for its base workers (creations that fail are
- * retried with a backoff instead of failing the start). Invalid options throw `ConfigError` at
- * once, before any worker is created.
+ * retried with a jittered backoff instead of failing the start). Invalid options reject with
+ * `ConfigError` before any worker is created; it never throws.
  *
  * @example
  * ```ts
@@ -572,6 +581,5 @@ export class ResourcePool<W> implements Pool<W> {
  * ```
  */
 export function createPool<W>(options: PoolOptions<W>): Promise<Pool<W>> {
-  const pool = new ResourcePool<W>(options);
-  return pool.start().then(() => pool);
+  return attempt(() => new ResourcePool<W>(options)).then((pool) => pool.start().then(() => pool));
 }
