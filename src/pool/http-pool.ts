@@ -1,20 +1,28 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { Client } from 'undici';
-import type { Clock } from '../clock/index.js';
+import { buildConnector, Client } from 'undici';
 import { maxTimerDelayMs, systemClock } from '../clock/index.js';
-import { ConfigError } from '../core/index.js';
+import { attempt, ConfigError } from '../core/index.js';
 import { finiteNumber, integer, record } from '../core/validate.js';
-import { HttpTimeoutError } from './http-errors.js';
+import { abandonableConnector, type AbandonableConnector } from './http-connector.js';
+import { connectionExitReason } from './http-exit-reasons.js';
+import { exchange, isAbortSignal, type ExchangeContext, type HttpRequestOptions, type HttpResponse } from './http-request.js';
 import type { PoolOptions, WorkerContext, WorkerFactory } from './options.js';
 import { ResourcePool, type Pool } from './resource-pool.js';
+
+export type { HttpRequestOptions, HttpResponse } from './http-request.js';
+export type { HttpWorkerExitReason } from './http-exit-reasons.js';
 
 /** Options of {@link httpWorkerFactory}. */
 export interface HttpWorkerOptions {
   /** The one origin every worker talks to, e.g. `'http://127.0.0.1:8080'` (no path). Required. */
   origin: string | URL;
-  /** Longest wait for a response's headers once the request is sent, in ms (undici's `headersTimeout`). Default 30000. */
+  /**
+   * Longest wait for a response's headers once the request is sent, in ms (undici's
+   * `headersTimeout`, checked on a ~1 s timer). Default 30000; in {@link createHttpPool}, the
+   * pool's `requestTimeoutMs` for clients used directly, and none for `request()`, whose deadline
+   * bounds it.
+   */
   headersTimeoutMs?: number;
-  /** Longest pause between two chunks of a response body, in ms (undici's `bodyTimeout`). Default 30000. */
+  /** Longest pause between two chunks of a response body, in ms (undici's `bodyTimeout`). Defaults as `headersTimeoutMs`. */
   bodyTimeoutMs?: number;
   /** How long an idle keep-alive connection is kept open, in ms (undici's `keepAliveTimeout`). Default 4000. */
   keepAliveTimeoutMs?: number;
@@ -68,18 +76,12 @@ function resolveHttpWorkerOptions(fields: Record<string, unknown>, defaultTimeou
 }
 
 /**
- * undici reports a connection it closed itself (its keep-alive idle timeout, an aborted request,
- * `reset`) as an `InformationalError`: the client is fine and reconnects on demand.
- */
-function closedByClient(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'UND_ERR_INFO';
-}
-
-/**
  * A worker factory for {@link createPool} whose workers are undici `Client`s to one origin: one
  * keep-alive connection each, opened on first use, with undici's headers and body timeouts. When
- * the server closes a worker's connection (or it breaks), the worker exits through its context
- * (`reason: 'disconnected'`) and the pool replaces it with a fresh client.
+ * the server closes a worker's connection or it breaks, the worker exits through its context
+ * (`reason`: `'disconnected'`, `'reset'` or `'timeout'`, see {@link HttpWorkerExitReason}) and the
+ * pool replaces it with a fresh client. Read (or `dump()`) every response body before releasing a
+ * client: a large unread body holds its connection, and the requests after it wait behind it.
  *
  * @example
  * ```ts
@@ -94,24 +96,32 @@ export function httpWorkerFactory(options: HttpWorkerOptions): WorkerFactory<Cli
 
 function factoryFor(options: ResolvedHttpWorkerOptions): WorkerFactory<Client> {
   const retired = new WeakSet<Client>();
+  const connectors = new WeakMap<Client, AbandonableConnector>();
+  // One for the factory, as undici builds one per client by default; it holds the TLS session cache.
+  const connector = buildConnector({ timeout: options.connectTimeoutMs });
   return {
     create(context: WorkerContext): Client {
+      const connection = abandonableConnector(connector);
       const client = new Client(options.origin, {
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
         keepAliveTimeout: options.keepAliveTimeoutMs,
-        connect: { timeout: options.connectTimeoutMs },
+        connect: connection.connect,
         pipelining: options.pipelining,
       });
+      connectors.set(client, connection);
       client.on('disconnect', (_origin, _targets, error) => {
-        if (retired.has(client) || closedByClient(error)) return;
-        context.exit('disconnected');
+        if (retired.has(client)) return;
+        const reason = connectionExitReason(error);
+        if (reason !== undefined) context.exit(reason);
       });
       return client;
     },
     async destroy(client: Client): Promise<void> {
       retired.add(client);
-      await client.destroy();
+      const closed = client.destroy();
+      connectors.get(client)?.abandon();
+      await closed;
     },
   };
 }
@@ -121,38 +131,12 @@ function factoryFor(options: ResolvedHttpWorkerOptions): WorkerFactory<Client> {
 /** Options of {@link createHttpPool}: the pool's, less `worker`, plus the HTTP worker's. */
 export interface HttpPoolOptions extends Omit<PoolOptions<Client>, 'worker'>, HttpWorkerOptions {
   /**
-   * Deadline of a whole `request()`, from sending it to having read the body, in ms (on the
-   * pool's clock); also the default of `headersTimeoutMs` and `bodyTimeoutMs`. Default 30000.
+   * Deadline of a whole `request()`, in ms on the pool's clock: from the call (the wait for a
+   * client included) to having read the body, whatever undici is doing meanwhile. Each request may
+   * set its own, longer or shorter (`timeoutMs`). Also the default `headersTimeoutMs` and
+   * `bodyTimeoutMs` of clients used directly (`checkout`, `transaction`). Default 30000.
    */
   requestTimeoutMs?: number;
-}
-
-/** Options of {@link HttpPool.request}. */
-export interface HttpRequestOptions {
-  /** Path and query, e.g. `'/users?active=1'`. Required. */
-  path: string;
-  /** Default `'GET'`. */
-  method?: string;
-  headers?: Record<string, string | string[]>;
-  body?: string | Uint8Array | null;
-  /** Query parameters appended to `path`. */
-  query?: Record<string, unknown>;
-  /** Aborts the checkout or the request. */
-  signal?: AbortSignal;
-  /** This request's deadline, in ms. Default the pool's `requestTimeoutMs`. */
-  timeoutMs?: number;
-}
-
-/** A response read to its end. */
-export interface HttpResponse {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  /** The whole body. */
-  body: Buffer;
-  /** The body as UTF-8 text. */
-  text(): string;
-  /** The body parsed as JSON. */
-  json<T = unknown>(): T;
 }
 
 /** A pool of undici clients to one origin; see {@link createHttpPool}. */
@@ -161,34 +145,21 @@ export interface HttpPool extends Pool<Client> {
   readonly origin: string;
   /**
    * Checks a client out, sends the request, reads the whole response and releases the client.
-   * A request that fails (network error, timeout, abort) destroys its client, which the pool
-   * replaces. Rejects with `HttpTimeoutError` past its deadline; 4xx and 5xx are responses, not errors.
+   * A request that fails after it may have been sent (network error, timeout, abort) destroys its
+   * client, which the pool replaces. Rejects with `HttpTimeoutError` past its deadline, with the
+   * signal's reason when aborted; 4xx and 5xx are responses, not errors.
    */
   request(options: HttpRequestOptions): Promise<HttpResponse>;
 }
 
-class ReadResponse implements HttpResponse {
-  constructor(
-    readonly statusCode: number,
-    readonly headers: IncomingHttpHeaders,
-    readonly body: Buffer,
-  ) {}
-
-  text(): string {
-    return this.body.toString('utf8');
-  }
-
-  json<T = unknown>(): T {
-    return JSON.parse(this.text()) as T;
-  }
-}
+/** `checkin`'s parameter: the pool's record of a worker. */
+type WorkerRecordOf = Parameters<ResourcePool<Client>['checkin']>[0];
 
 /** The pool behind {@link createHttpPool}: a {@link ResourcePool} of clients plus `request`. */
 class HttpClientPool extends ResourcePool<Client> implements HttpPool {
   readonly origin: string;
-  private readonly worker: ResolvedHttpWorkerOptions;
   private readonly requestTimeoutMs: number;
-  private readonly deadlines: Clock;
+  private readonly exchangeContext: ExchangeContext;
 
   constructor(options: HttpPoolOptions) {
     const fields = record('options', options);
@@ -206,52 +177,39 @@ class HttpClientPool extends ResourcePool<Client> implements HttpPool {
     } = options;
     super({ ...poolOptions, worker: factoryFor(worker) });
     this.origin = worker.origin;
-    this.worker = worker;
     this.requestTimeoutMs = requestTimeoutMs;
-    this.deadlines = options.clock ?? systemClock;
+    this.exchangeContext = {
+      pool: this.name,
+      origin: worker.origin,
+      clock: options.clock ?? systemClock,
+      checkout: (signal) => this.checkout({ signal }),
+      // Set by the user: undici enforces them per request; unset: the deadline alone bounds a request.
+      headersTimeoutMs: fields.headersTimeoutMs === undefined ? undefined : worker.headersTimeoutMs,
+      bodyTimeoutMs: fields.bodyTimeoutMs === undefined ? undefined : worker.bodyTimeoutMs,
+    };
   }
 
-  async request(options: HttpRequestOptions): Promise<HttpResponse> {
-    const signal = options.signal;
-    const timeoutMs = options.timeoutMs === undefined ? this.requestTimeoutMs : positive('timeoutMs', options.timeoutMs, 0);
-    const lease = await this.checkout(signal === undefined ? undefined : { signal });
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = this.deadlines.setTimeout(() => {
-      timedOut = true;
-      controller.abort(new HttpTimeoutError(this.name, this.origin, 'request', timeoutMs));
-    }, timeoutMs);
-    const forwardAbort = (): void => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', forwardAbort, { once: true });
-    try {
-      const response = await lease.worker.request({
-        path: options.path,
-        method: (options.method ?? 'GET') as 'GET',
-        headers: options.headers ?? null,
-        body: options.body ?? null,
-        ...(options.query === undefined ? {} : { query: options.query }),
-        signal: controller.signal,
-      });
-      const body = Buffer.from(await response.body.arrayBuffer());
-      lease.release();
-      return new ReadResponse(response.statusCode, response.headers, body);
-    } catch (error) {
-      const failure = this.translate(error, timedOut, timeoutMs);
-      // The connection is in an unknown state (or gone): never hand this client to anyone else.
-      lease.destroy(timedOut || failure !== error ? 'timeout' : 'request_failed');
-      throw failure;
-    } finally {
-      this.deadlines.clearTimeout(timer);
-      signal?.removeEventListener('abort', forwardAbort);
+  request(options: HttpRequestOptions): Promise<HttpResponse> {
+    return attempt(() => {
+      const fields = record('options', options);
+      const timeoutMs = fields.timeoutMs === undefined ? this.requestTimeoutMs : positive('timeoutMs', fields.timeoutMs, 0);
+      if (fields.signal !== undefined && !isAbortSignal(fields.signal)) throw new ConfigError('signal', fields.signal, 'an AbortSignal');
+      return exchange(this.exchangeContext, options, timeoutMs);
+    });
+  }
+
+  /**
+   * A client released with a request unfinished (a large body left unread, a response not
+   * awaited) would make the next user's request wait behind it, possibly for ever: it is
+   * destroyed (`reason: 'unfinished_request'`) and replaced instead. A small body left unread does
+   * not count: undici has already read it off the connection.
+   */
+  override checkin(record: WorkerRecordOf): void {
+    if (record.state === 'out' && record.worker.stats.size > 0) {
+      this.workerExited(record, 'unfinished_request');
+      return;
     }
-  }
-
-  private translate(error: unknown, timedOut: boolean, timeoutMs: number): unknown {
-    if (timedOut) return new HttpTimeoutError(this.name, this.origin, 'request', timeoutMs);
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') return new HttpTimeoutError(this.name, this.origin, 'headers', this.worker.headersTimeoutMs, error);
-    if (code === 'UND_ERR_BODY_TIMEOUT') return new HttpTimeoutError(this.name, this.origin, 'body', this.worker.bodyTimeoutMs, error);
-    return error;
+    super.checkin(record);
   }
 }
 
