@@ -174,6 +174,18 @@ describe('the deadline holds from the call, whatever undici is doing', () => {
     expect(target.accepted()).toBe(2);
   });
 
+  it('a plain createPool of httpWorkerFactory clients retires a client released with a large body unread too', async () => {
+    const telemetry = createTelemetry();
+    const exits: unknown[] = [];
+    telemetry.select('pool.worker.exit').subscribe((event) => exits.push(event.metadata));
+    const pool = await createPool({ name: 'plain', size: 1, maxOverflow: 0, worker: httpWorkerFactory({ origin: target.origin }), telemetry });
+    closers.push(() => pool.stop());
+    await pool.transaction(async (client) => (await client.request({ path: '/large', method: 'GET' })).statusCode);
+    const next = pool.transaction(async (client) => (await client.request({ path: '/after', method: 'GET' })).body.text());
+    expect(await within(next, 2000, 'the request after an unread body')).toBe('ok /after');
+    expect(exits).toEqual([{ pool: 'plain', reason: 'unfinished_request' }]);
+  });
+
   it('a lease released with a small body unread keeps its client: undici has read it all', async () => {
     const { pool, exits } = await httpPool({ size: 1 });
     await pool.transaction(async (client) => (await client.request({ path: '/small', method: 'GET' })).statusCode);

@@ -3,7 +3,7 @@ import { maxTimerDelayMs, systemClock } from '../clock/index.js';
 import { attempt, ConfigError } from '../core/index.js';
 import { finiteNumber, integer, record } from '../core/validate.js';
 import { abandonableConnector, type AbandonableConnector } from './http-connector.js';
-import { connectionExitReason } from './http-exit-reasons.js';
+import { connectionExitReason, type HttpWorkerExitReason } from './http-exit-reasons.js';
 import { exchange, isAbortSignal, type ExchangeContext, type HttpRequestOptions, type HttpResponse } from './http-request.js';
 import type { PoolOptions, WorkerContext, WorkerFactory } from './options.js';
 import { ResourcePool, type Pool } from './resource-pool.js';
@@ -123,6 +123,11 @@ function factoryFor(options: ResolvedHttpWorkerOptions): WorkerFactory<Client> {
       connectors.get(client)?.abandon();
       await closed;
     },
+    // A client released with a request unfinished (a large body left unread, a response not
+    // awaited) would make the next user's request wait behind it, possibly for ever: it is
+    // replaced instead. A small unread body does not count: undici has already read it.
+    retireOnRelease: (client: Client): HttpWorkerExitReason | undefined =>
+      client.stats.size > 0 ? 'unfinished_request' : undefined,
   };
 }
 
@@ -151,9 +156,6 @@ export interface HttpPool extends Pool<Client> {
    */
   request(options: HttpRequestOptions): Promise<HttpResponse>;
 }
-
-/** `checkin`'s parameter: the pool's record of a worker. */
-type WorkerRecordOf = Parameters<ResourcePool<Client>['checkin']>[0];
 
 /** The pool behind {@link createHttpPool}: a {@link ResourcePool} of clients plus `request`. */
 class HttpClientPool extends ResourcePool<Client> implements HttpPool {
@@ -196,20 +198,6 @@ class HttpClientPool extends ResourcePool<Client> implements HttpPool {
       if (fields.signal !== undefined && !isAbortSignal(fields.signal)) throw new ConfigError('signal', fields.signal, 'an AbortSignal');
       return exchange(this.exchangeContext, options, timeoutMs);
     });
-  }
-
-  /**
-   * A client released with a request unfinished (a large body left unread, a response not
-   * awaited) would make the next user's request wait behind it, possibly for ever: it is
-   * destroyed (`reason: 'unfinished_request'`) and replaced instead. A small body left unread does
-   * not count: undici has already read it off the connection.
-   */
-  override checkin(record: WorkerRecordOf): void {
-    if (record.state === 'out' && record.worker.stats.size > 0) {
-      this.workerExited(record, 'unfinished_request');
-      return;
-    }
-    super.checkin(record);
   }
 }
 

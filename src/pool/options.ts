@@ -20,6 +20,13 @@ export interface WorkerFactory<W> {
   create(ctx: WorkerContext): W | Promise<W>;
   /** Releases a worker's resources when it is dismissed, destroyed or the pool stops. */
   destroy?(worker: W): void | Promise<void>;
+  /**
+   * Asked when a lease is released: a reason (any value but `undefined`) retires the worker
+   * instead of returning it to the pool, as if the lease had been destroyed with that reason; the
+   * pool replaces it as poolboy replaces a dead worker. For workers a careless user can leave
+   * unusable (an HTTP client with a response body unread). Throwing retires it with what it threw.
+   */
+  retireOnRelease?(worker: W): unknown;
 }
 
 /** Options of {@link createPool}. */
@@ -87,6 +94,9 @@ export function resolvePoolOptions<W>(options: unknown): ResolvedPoolOptions<W> 
   }
   if (worker.destroy !== undefined && typeof worker.destroy !== 'function') {
     throw new ConfigError('worker.destroy', worker.destroy, 'a function');
+  }
+  if (worker.retireOnRelease !== undefined && typeof worker.retireOnRelease !== 'function') {
+    throw new ConfigError('worker.retireOnRelease', worker.retireOnRelease, 'a function');
   }
   return Object.freeze({
     name,

@@ -315,8 +315,24 @@ export class ResourcePool<W> implements Pool<W> {
   /** A lease's release: poolboy's checkin. */
   checkin(record: WorkerRecord<W>): void {
     if (record.state !== 'out') return;
+    const retirement = this.retirementOf(record.worker);
+    if (retirement !== undefined) {
+      this.workerExited(record, retirement);
+      return;
+    }
     record.lease = undefined;
     this.run(CHECKIN, record);
+  }
+
+  /** Why the factory retires a released worker, or `undefined` to keep it. */
+  private retirementOf(worker: W): unknown {
+    const factory = this.options.worker;
+    if (factory.retireOnRelease === undefined) return undefined;
+    try {
+      return factory.retireOnRelease(worker);
+    } catch (error) {
+      return error ?? 'retire_failed';
+    }
   }
 
   /** A worker died (its lease's `destroy`, or its context's `exit`), idle or checked out: poolboy's worker exit. */
