@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Redis } from 'ioredis';
 import type { Client } from 'undici';
 import {
+  ConfigError,
   httpWorkerFactory,
   overseerMetrics,
   protect,
@@ -23,23 +24,24 @@ import {
   type Supervisor,
   type Telemetry,
 } from '../src/index.js';
+import { finiteNumber, integer, nonEmptyString, record } from '../src/core/validate.js';
 import { startFlakyUpstream, type FlakyUpstream, type UpstreamBehaviour } from './flaky-upstream.js';
-import { httpServerChild } from './http-server-child.js';
+import { httpServerChild, type CrashEvent } from './http-server-child.js';
 import { startInfrastructure, type Infrastructure } from './infrastructure.js';
 
-/** Options of {@link startBackend}. */
+/** Options of {@link startBackend}; a bad one rejects the start with a `ConfigError` naming it. */
 export interface BackendOptions {
-  /** Port of the service on 127.0.0.1. Default 3000; 0 picks a free one. */
+  /** Port of the service on 127.0.0.1, an integer in [0, 65535]. Default 3000; 0 picks a free one. */
   port?: number;
   /** When given, the rate limiters keep their counts in this Redis (one limit across instances). */
   redisUrl?: string;
   /** How the flaky upstream behaves at start. Default 10% failures, 2 ms latency. */
   upstream?: Partial<UpstreamBehaviour>;
-  /** Requests per second allowed per client on each route. Default 200. */
+  /** Requests per second allowed per client on each route, an integer ≥ 1. Default 200. */
   clientRate?: number;
-  /** How long the upstream breaker stays open before probing. Default 2000. */
+  /** How long the upstream breaker stays open before probing, > 0. Default 2000. */
   breakerResetMs?: number;
-  /** An upstream call slower than this is a failure. Default 1000. */
+  /** An upstream call slower than this is a failure, > 0. Default 1000. */
   upstreamTimeoutMs?: number;
   clock?: Clock;
   telemetry?: Telemetry;
@@ -54,6 +56,52 @@ export interface Backend {
   readonly metrics: MetricsRegistry;
   /** Stops accepting, drains calls in flight, stops the tree in order, then the upstream. */
   stop(): Promise<void>;
+}
+
+/** What `GET /health` says of a child's restarts. */
+interface ChildRestarts {
+  /** Times its supervisor restarted it. */
+  restarts: number;
+  /** How it last exited, and the error's message for an `'error'` exit. */
+  lastExit?: { reason: string; error?: string };
+}
+
+/** The children `POST /crash?child=<id>` can crash (children of the root that handle a {@link CrashEvent}). */
+const CRASHABLE_CHILDREN: readonly string[] = Object.freeze(['http']);
+
+/** The back end's options after validation and defaults. */
+interface ResolvedBackendOptions {
+  port: number;
+  redisUrl: string | undefined;
+  upstream: UpstreamBehaviour;
+  clientRate: number;
+  breakerResetMs: number;
+  upstreamTimeoutMs: number;
+}
+
+/** A finite number > 0, or the default when absent. */
+function positiveMs(option: string, value: unknown, fallback: number): number {
+  const number = finiteNumber(option, value, fallback);
+  if (!(number > 0)) throw new ConfigError(option, value, 'a finite number > 0');
+  return number;
+}
+
+/** Validates {@link BackendOptions}; throws `ConfigError` naming the first bad option. */
+function resolveBackendOptions(options: BackendOptions): ResolvedBackendOptions {
+  const fields = record('options', options);
+  const port = integer('port', fields.port, 3000);
+  if (port > 65_535) throw new ConfigError('port', fields.port, 'an integer in [0, 65535]');
+  const upstream = fields.upstream === undefined ? {} : record('upstream', fields.upstream);
+  const failureRate = finiteNumber('upstream.failureRate', upstream.failureRate, 0.1);
+  if (failureRate > 1) throw new ConfigError('upstream.failureRate', upstream.failureRate, 'a number in [0, 1]');
+  return {
+    port,
+    redisUrl: fields.redisUrl === undefined ? undefined : nonEmptyString('redisUrl', fields.redisUrl),
+    upstream: { failureRate, latencyMs: finiteNumber('upstream.latencyMs', upstream.latencyMs, 2) },
+    clientRate: integer('clientRate', fields.clientRate, 200, 1),
+    breakerResetMs: positiveMs('breakerResetMs', fields.breakerResetMs, 2_000),
+    upstreamTimeoutMs: positiveMs('upstreamTimeoutMs', fields.upstreamTimeoutMs, 1_000),
+  };
 }
 
 /** The upstream answered something other than 200. */
@@ -81,17 +129,43 @@ function failure(response: ServerResponse, error: unknown): void {
   sendJson(response, status, { error: code, stage, message: (error as Error).message }, headers);
 }
 
-/** The supervision tree as JSON: each child with its state, nested supervisors expanded. */
-function describeTree(supervisor: Supervisor): unknown {
+/**
+ * The supervision tree as JSON: each child with its state and its restarts (count, last exit),
+ * nested supervisors expanded.
+ */
+function describeTree(supervisor: Supervisor, restarts: ReadonlyMap<string, ChildRestarts>): unknown {
   return {
     id: supervisor.id,
     children: supervisor.whichChildren().map((child: ChildInfo) => {
       const nested = child.type === 'supervisor' ? (supervisorOf(child.ref) as Supervisor | undefined) : undefined;
+      const history = restarts.get(`${supervisor.id}/${child.id}`) ?? { restarts: 0 };
       return nested
-        ? { ...describeTree(nested) as object, running: true }
-        : { id: child.id, type: child.type, restart: child.restart, running: child.ref !== undefined };
+        ? { ...(describeTree(nested, restarts) as object), running: true, ...history }
+        : { id: child.id, type: child.type, restart: child.restart, running: child.ref !== undefined, ...history };
     }),
   };
+}
+
+/**
+ * Keeps, per child (`<supervisor id>/<child id>`), how often it was restarted and how it last
+ * exited, from the supervisors' telemetry. Unsubscribe with the returned function.
+ */
+function trackRestarts(telemetry: Telemetry): { restarts: Map<string, ChildRestarts>; stop: () => void } {
+  const restarts = new Map<string, ChildRestarts>();
+  const entry = (metadata: Record<string, unknown>): ChildRestarts => {
+    const key = `${String(metadata.supervisor)}/${String(metadata.child)}`;
+    let found = restarts.get(key);
+    if (found === undefined) restarts.set(key, (found = { restarts: 0 }));
+    return found;
+  };
+  const subscription = telemetry.select('supervisor.child').subscribe((event) => {
+    if (event.name === 'supervisor.child.restarted') entry(event.metadata).restarts += 1;
+    if (event.name === 'supervisor.child.exited') {
+      const { reason, error } = event.metadata;
+      entry(event.metadata).lastExit = error instanceof Error ? { reason: String(reason), error: error.message } : { reason: String(reason) };
+    }
+  });
+  return { restarts, stop: () => subscription.unsubscribe() };
 }
 
 /**
@@ -103,19 +177,47 @@ function describeTree(supervisor: Supervisor): unknown {
  * - `GET /cpu?n=27` computes a Fibonacci number on the worker-thread pool, limited per client.
  * - `GET /direct/quote` is the same upstream call without the chain (the benchmark's baseline).
  * - `GET /metrics` is the Prometheus text of every overseer metric; `GET /health` shows the
- *   supervision tree, breaker states and pool status as JSON.
+ *   supervision tree (each child with its restart count and last exit), breaker states and pool
+ *   status as JSON.
+ * - `POST /crash?child=http` crashes the HTTP server child, as a bug would: its supervisor
+ *   restarts it on the same port, and the restart shows in the log and in `/health`.
  *
  * The server is itself a supervised child (the last one, so it is stopped first): stopping drains
  * it, then the pools and the rest of the tree stop in reverse start order.
+ *
+ * Rejects (never throws) with a `ConfigError` naming a bad option before starting anything; a
+ * start that fails later (the port taken, a pool that cannot start) stops what it had started
+ * and rejects with that failure.
  */
 export async function startBackend(options: BackendOptions = {}): Promise<Backend> {
+  const resolved = resolveBackendOptions(options);
+  // What has been started so far, undone in reverse when a later step fails.
+  const undo: Array<() => unknown> = [];
+  try {
+    return await launch(resolved, options, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch {
+        // The start's own failure is the one to report.
+      }
+    }
+    throw error;
+  }
+}
+
+/** Starts the back end's parts in order, pushing onto `undo`, as each one runs, how to stop it. */
+async function launch(resolved: ResolvedBackendOptions, options: BackendOptions, undo: Array<() => unknown>): Promise<Backend> {
   const telemetry = options.telemetry ?? sharedTelemetry;
-  const clientRate = options.clientRate ?? 200;
-  const upstream = await startFlakyUpstream({ failureRate: 0.1, latencyMs: 2, ...options.upstream });
-  const redis = options.redisUrl
-    ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+  const { clientRate } = resolved;
+  const upstream = await startFlakyUpstream(resolved.upstream);
+  undo.push(() => upstream.close());
+  const redis = resolved.redisUrl
+    ? new Redis(resolved.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
     : undefined;
   if (redis) {
+    undo.push(() => redis.quit().catch(() => redis.disconnect()));
     redis.on('error', () => undefined);
     // Hits before the connection is up would be answered by the insurance limiters; give Redis a
     // bounded moment to answer first (an unreachable Redis leaves the insurance in charge).
@@ -133,8 +235,11 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     ...overseerMetrics(),
     counter('protect.call.count', { event: 'protect.call.stop', tags: ['protect', 'outcome', 'stage'], description: 'Protected calls that returned, by outcome' }),
     counter('protect.call.failed.count', { event: 'protect.call.exception', tags: ['protect', 'outcome', 'stage'], description: 'Protected calls that failed, by stage' }),
-    distribution('protect.call.duration', { event: 'protect.call.stop', buckets: durationBucketsMs, tags: ['protect'], description: 'Protected call duration in ms' }),
+    distribution('protect.call.duration', { event: 'protect.call.stop', buckets: durationBucketsMs, tags: ['protect'], unit: 'millisecond', description: 'Protected call duration in seconds' }),
   ]);
+  undo.push(() => metrics.stop());
+  const tracked = trackRestarts(telemetry);
+  undo.push(tracked.stop);
 
   const infra = await startInfrastructure({
     ...(options.clock ? { clock: options.clock } : {}),
@@ -145,8 +250,8 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
         breakers: {
           upstream: {
             tolerance: { failures: 5, windowMs: 5_000 },
-            resetMs: options.breakerResetMs ?? 2_000,
-            callTimeoutMs: options.upstreamTimeoutMs ?? 1_000,
+            resetMs: resolved.breakerResetMs,
+            callTimeoutMs: resolved.upstreamTimeoutMs,
           },
         },
         limiters: { clients: { algorithm: 'token_bucket', limit: clientRate, windowMs: 1_000 } },
@@ -158,6 +263,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
       },
     },
   });
+  undo.push(() => infra.stop());
 
   let cachedQuote: unknown;
   const fetchQuote = async (client: Client, signal: AbortSignal): Promise<object> => {
@@ -199,8 +305,17 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     response.once('close', () => {
       if (!response.writableFinished) aborted.abort();
     });
-    if (request.method !== 'GET') return sendJson(response, 405, { error: 'method not allowed' });
+    if (request.method !== (url.pathname === '/crash' ? 'POST' : 'GET')) return sendJson(response, 405, { error: 'method not allowed' });
     switch (url.pathname) {
+      case '/crash': {
+        const id = url.searchParams.get('child') ?? '';
+        const child = CRASHABLE_CHILDREN.includes(id) ? infra.supervisor.whichChildren().find((info) => info.id === id)?.ref : undefined;
+        if (child === undefined) return sendJson(response, 404, { error: 'no such crashable child', child: id, crashable: CRASHABLE_CHILDREN });
+        const crash: CrashEvent = { type: 'overseer.crash', error: new Error(`crash requested by POST /crash?child=${id}`) };
+        // Once this answer is on its way: the crash drops every connection, this one included.
+        response.once('finish', () => setImmediate(() => child.send(crash)));
+        return sendJson(response, 202, { crashing: id });
+      }
       case '/quote':
         return quote({ key: clientOf(request), signal: aborted.signal }).then(
           (body) => sendJson(response, 200, body),
@@ -228,7 +343,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
       case '/health':
         return sendJson(response, 200, {
           status: 'ok',
-          tree: describeTree(infra.supervisor),
+          tree: describeTree(infra.supervisor, tracked.restarts),
           breakers: { 'quotes/upstream': infra.breaker('quotes', 'upstream').state() },
           pools: { 'quotes/upstream': infra.pool('quotes', 'upstream').status() },
           threadPools: { 'compute/cpu': infra.threadPool('compute', 'cpu').status() },
@@ -238,7 +353,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     }
   };
 
-  let port = options.port ?? 3000;
+  let port = resolved.port;
   await infra.supervisor.startChild(
     httpServerChild({
       id: 'http',
@@ -263,6 +378,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     metrics,
     async stop() {
       await infra.stop();
+      tracked.stop();
       metrics.stop();
       await upstream.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());

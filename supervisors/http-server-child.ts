@@ -8,12 +8,22 @@ export interface HttpServerChildOptions {
   id: string;
   /** Creates the server (with its request handler); called at each start of the child. */
   createServer: () => Server;
+  /** The port to listen on; 0 picks a free one at the first start, which later starts reuse. */
   port: number;
   host: string;
   /** How long draining may take before the supervisor stops the server outright. Default 10000. */
   shutdown?: number;
-  /** Called with the bound address once listening. */
+  /** Called with the bound address once listening, at every start. */
   onListening?: (address: AddressInfo) => void;
+}
+
+/**
+ * The event that makes a running server child crash, as a bug in it would: it drops every
+ * connection and its actor fails with `error`, an `'error'` exit its supervisor restarts.
+ */
+export interface CrashEvent {
+  type: 'overseer.crash';
+  error: Error;
 }
 
 /** Counts requests in flight on a server so that draining can wait for them. */
@@ -26,13 +36,22 @@ function trackInFlight(server: Server): () => number {
   return () => inFlight;
 }
 
+/** Stops listening and drops every connection at once. */
+function closeOutright(server: Server): void {
+  if (server.listening) server.close();
+  server.closeAllConnections();
+}
+
 /**
  * An HTTP server as a supervised child that shuts down gracefully: asked to stop
  * (`overseer.shutdown`), it stops accepting connections, closes idle keep-alive sockets, waits
  * for the requests in flight to finish and then reaches its final state — the protocol every
- * overseer child follows. Stopped outright, it drops every connection at once.
+ * overseer child follows. Stopped outright, it drops every connection at once. Sent a
+ * {@link CrashEvent}, it crashes. A restart listens on the port of the first start, so clients
+ * find it where it was.
  */
 export function httpServerChild(options: HttpServerChildOptions): ChildSpec {
+  let port = options.port;
   return {
     id: options.id,
     shutdown: options.shutdown ?? 10_000,
@@ -41,13 +60,23 @@ export function httpServerChild(options: HttpServerChildOptions): ChildSpec {
       const inFlight = trackInFlight(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(options.port, options.host, () => {
+        server.listen(port, options.host, () => {
           server.off('error', reject);
           resolve();
         });
       });
-      options.onListening?.(server.address() as AddressInfo);
+      const address = server.address() as AddressInfo;
+      port = address.port;
+      options.onListening?.(address);
       const machine = setup({
+        types: { events: {} as CrashEvent | { type: 'overseer.shutdown' } },
+        actions: {
+          crash: (_, error: Error) => {
+            closeOutright(server);
+            // Thrown from an action, it fails the actor: the supervisor sees an 'error' exit.
+            throw error;
+          },
+        },
         actors: {
           drain: fromPromise(
             () =>
@@ -68,12 +97,14 @@ export function httpServerChild(options: HttpServerChildOptions): ChildSpec {
       }).createMachine({
         id: 'http-server',
         initial: 'serving',
-        exit: () => {
-          if (server.listening) server.close();
-          server.closeAllConnections();
-        },
+        exit: () => closeOutright(server),
         states: {
-          serving: { on: { 'overseer.shutdown': 'draining' } },
+          serving: {
+            on: {
+              'overseer.shutdown': 'draining',
+              'overseer.crash': { actions: { type: 'crash', params: ({ event }) => event.error } },
+            },
+          },
           draining: { invoke: { src: 'drain', onDone: 'closed' } },
           closed: { type: 'final' },
         },

@@ -1,11 +1,16 @@
 import { telemetry, type TelemetryEvent } from '../src/index.js';
-import { startBackend } from './backend.js';
+import { startBackend, type Backend } from './backend.js';
 
 /**
  * `npm start`: the example back end under supervision on the embedded defaults.
  * Environment: PORT (default 3000), REDIS_URL (switches the rate limiters to Redis),
  * UPSTREAM_FAILURE_RATE (default 0.1), UPSTREAM_LATENCY_MS (default 2), CLIENT_RATE (default 200).
  * SIGINT or SIGTERM: stop accepting, drain calls in flight, stop the tree in order, exit 0.
+ *
+ * The start script runs this file with `exec node --import tsx`, so the shell npm spawns becomes
+ * this very process: npm passes SIGTERM and SIGINT on to it, and exits with its exit code. Run
+ * through a shell or the tsx CLI instead, a SIGTERM to npm would stop npm and the shell and leave
+ * this process running, orphaned.
  */
 function describe(event: TelemetryEvent): string {
   const { supervisor, child, reason, error, breaker, from, to } = event.metadata as Record<string, unknown>;
@@ -13,6 +18,7 @@ function describe(event: TelemetryEvent): string {
   if (supervisor) parts.push(`supervisor=${String(supervisor)}`);
   if (child) parts.push(`child=${String(child)}`);
   if (reason) parts.push(`reason=${String(reason)}`);
+  if (event.measurements.restarts !== undefined) parts.push(`restarts=${event.measurements.restarts}`);
   if (breaker) parts.push(`breaker=${String(breaker)} ${String(from)}->${String(to)}`);
   if (error instanceof Error) parts.push(`(${error.message})`);
   return `[telemetry] ${parts.join(' ')}`;
@@ -26,7 +32,24 @@ const logged = telemetry.events$.subscribe((event) => {
 
 const number = (value: string | undefined, fallback: number): number => (value === undefined || value === '' ? fallback : Number(value));
 
-const backend = await startBackend({
+// The signal handlers come first: a SIGTERM while the tree is still starting waits for the start,
+// then stops what it started, instead of killing the process half-way.
+let stopping = false;
+let started: Promise<Backend | undefined> = Promise.resolve(undefined);
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal} received: draining and stopping the tree in reverse start order`);
+  const backend = await started;
+  await backend?.stop();
+  logged.unsubscribe();
+  console.log('stopped cleanly');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+const starting = startBackend({
   port: number(process.env.PORT, 3000),
   ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
   upstream: {
@@ -35,24 +58,20 @@ const backend = await startBackend({
   },
   clientRate: number(process.env.CLIENT_RATE, 200),
 });
-console.log(`overseer example back end listening on ${backend.url} (upstream ${backend.upstream.origin})`);
-console.log(`  GET ${backend.url}/quote   GET ${backend.url}/cpu?n=27   GET ${backend.url}/metrics   GET ${backend.url}/health`);
-
-// The runtime's timers are unref'd; the server keeps the process up while it listens.
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal} received: draining and stopping the tree in reverse start order`);
-  await backend.stop();
-  logged.unsubscribe();
-  console.log('stopped cleanly');
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-void backend.infra.supervisor.exited.then((reason) => {
-  if (stopping) return;
-  console.error(`the supervision tree gave up (${reason}); exiting`);
+started = starting.catch(() => undefined);
+const backend = await starting.catch((error: unknown) => {
+  // Stopping already: the shutdown exits once the start has settled.
+  if (stopping) return undefined;
+  console.error(`the back end could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
+if (backend !== undefined && !stopping) {
+  console.log(`overseer example back end listening on ${backend.url} (upstream ${backend.upstream.origin})`);
+  console.log(`  GET ${backend.url}/quote   GET ${backend.url}/cpu?n=27   GET ${backend.url}/metrics   GET ${backend.url}/health`);
+  console.log(`  POST ${backend.url}/crash?child=http crashes the HTTP server child: watch its supervisor restart it, here and in /health`);
+  void backend.infra.supervisor.exited.then((reason) => {
+    if (stopping) return;
+    console.error(`the supervision tree gave up (${reason}); exiting`);
+    process.exit(1);
+  });
+}

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { createRateLimiter, createTestClock, type Algorithm, type Decision, type MemoryRateLimiter, type TestClock } from '../../src/index.js';
+import { nextUp } from '../../src/limiter/algorithms/float-time.js';
 
 /**
  * Random hit sequences for the limiters, and each algorithm checked against its own definition:
@@ -68,6 +69,64 @@ export function scenarios(options: { minWindowMs?: number; maxSteps?: number; mi
     start: fc.oneof(fc.constant(0), fc.integer({ min: -1_000_000, max: 1_000_000_000 }), fc.double({ min: -1e6, max: 1e12, noNaN: true })),
     steps: fc.array(step, { minLength: options.minSteps ?? 1, maxLength: options.maxSteps ?? 40 }),
   });
+}
+
+/** The largest double below `x`. */
+const nextDown = (x: number): number => -nextUp(-x);
+
+/** `x` moved by `ulps` doubles (down when negative). */
+function nudge(x: number, ulps: number): number {
+  let moved = x;
+  for (let step = 0; step < Math.abs(ulps); step += 1) moved = ulps > 0 ? nextUp(moved) : nextDown(moved);
+  return moved;
+}
+
+/** Windows whose products `k · windowMs` are rounded at a clock near 1.7e12 ms. */
+const FRACTIONAL_WINDOWS = [100 / 3, 200 / 3, 1000 / 7, 299.99, 1000 / 3, 1237.3, 4000 / 3, 10_000 / 3, 4999.975384089494];
+
+/** A hit at (or a few doubles around) the end of the current window or one a little later. */
+const boundaryStep = fc.record({
+  key: fc.integer({ min: 0, max: 1 }),
+  cost: fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
+  /** How many window ends to move on before this hit: mostly none, so that hits gather around one end. */
+  windows: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 40 }) }),
+  /** Where around that end, in doubles: negative is still inside the window, by `(k + 1) · windowMs`'s rounding. */
+  ulps: fc.integer({ min: -4, max: 4 }),
+});
+
+/**
+ * Scenarios whose hits land on window boundaries of fractional windows at Redis-clock magnitudes
+ * (now ≈ 1.7e12 ms, where a double is 2^-12 ms): each hit is a few doubles before or after
+ * `(k + 1) · windowMs` for the window k it reaches, so that a backend whose idea of "the first
+ * instant of the next window" is off by a double decides differently from `floor(t / windowMs)`.
+ * The steps' advances are exact differences of such instants (Sterbenz), so the test clock lands
+ * on them to the bit. `minWindowMs` as for {@link scenarios}.
+ */
+export function boundaryScenarios(options: { minWindowMs?: number } = {}): fc.Arbitrary<Scenario> {
+  const minWindowMs = Math.max(options.minWindowMs ?? 1, 1);
+  return fc
+    .record({
+      limit: fc.integer({ min: 1, max: 4 }),
+      windowMs: fc.oneof(
+        fc.constantFrom(...FRACTIONAL_WINDOWS.filter((windowMs) => windowMs >= minWindowMs)),
+        fc.double({ min: minWindowMs, max: 5000, noNaN: true }),
+      ),
+      origin: fc.double({ min: 1.6e12, max: 1.8e12, noNaN: true }),
+      hits: fc.array(boundaryStep, { minLength: 1, maxLength: 30 }),
+    })
+    .map(({ limit, windowMs, origin, hits }) => {
+      let window = Math.floor(origin / windowMs);
+      const start = nudge(window * windowMs, -8);
+      let now = start;
+      const steps: Step[] = hits.map(({ key, cost, windows, ulps }) => {
+        window += windows;
+        const target = nudge((window + 1) * windowMs, ulps);
+        const advance = target > now ? target - now : 0;
+        now += advance;
+        return { key, cost, advance };
+      });
+      return { limit, windowMs, start, steps };
+    });
 }
 
 /** A memory limiter for the scenario, on a test clock at its start. */

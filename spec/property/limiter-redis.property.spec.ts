@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRateLimiter, createRedisRateLimiter, createTestClock } from '../../src/index.js';
+import { createRateLimiter, createRedisRateLimiter, createTestClock, systemClock, type Clock } from '../../src/index.js';
+import { nextUp } from '../../src/limiter/algorithms/float-time.js';
 import { ALGORITHMS } from '../support/limiter.js';
 import { connectRedis, deleteKeys, randomPrefix, redisAvailable } from '../support/limiter-redis.js';
-import { scenarios } from './limiter-model.js';
+import { boundaryScenarios, scenarios, type Scenario } from './limiter-model.js';
 
 const RUNS = Number(process.env.LIMITER_PROPERTY_RUNS ?? 120);
 
@@ -44,6 +45,56 @@ describe.runIf(redisAvailable)('memory and Redis decide alike', () => {
         }
       }),
       { numRuns: RUNS },
+    );
+  });
+
+  it.each(ALGORITHMS)(
+    '%s: identical decisions on the window boundaries of fractional windows at Redis-clock magnitudes (now ≈ 1.7e12 ms)',
+    async (algorithm) => {
+      await fc.assert(
+        fc.asyncProperty(boundaryScenarios({ minWindowMs: 1000 }), async (scenario: Scenario) => {
+          const clock = createTestClock(scenario.start);
+          const options = { name: `edge${(run += 1)}`, algorithm, limit: scenario.limit, windowMs: scenario.windowMs, clock };
+          const memory = createRateLimiter(options);
+          const shared = createRedisRateLimiter({ ...options, redis, prefix });
+          try {
+            for (const { key, cost, advance } of scenario.steps) {
+              clock.advance(advance);
+              const expected = memory.hitSync(`k${key}`, cost);
+              expect(await shared.hit(`k${key}`, cost), `at ${clock.now()} (windowMs ${scenario.windowMs})`).toEqual(expected);
+            }
+          } finally {
+            memory.stop();
+          }
+        }),
+        { numRuns: Math.ceil(RUNS / 2) },
+      );
+    },
+  );
+
+  it.each(ALGORITHMS)('%s: identical decisions at clock readings where doubles are coarser than a millisecond (2^53 to 2^90 ms)', async (algorithm) => {
+    const coarse = fc.tuple(scenarios({ minWindowMs: 1000, maxSteps: 20 }), fc.constantFrom(2 ** 53, 1e18, 2 ** 75, 2 ** 90));
+    await fc.assert(
+      fc.asyncProperty(coarse, async ([scenario, start]) => {
+        // The clock's reading is set by hand; its timers are real ones (none fires within a run):
+        // a test clock would run the sweeper once a minute across jumps of 2^40 ms.
+        let now = start;
+        const clock: Clock = { now: () => now, setTimeout: systemClock.setTimeout, clearTimeout: systemClock.clearTimeout };
+        const ulp = nextUp(start) - start;
+        const options = { name: `coarse${(run += 1)}`, algorithm, limit: scenario.limit, windowMs: scenario.windowMs, clock };
+        const memory = createRateLimiter(options);
+        const shared = createRedisRateLimiter({ ...options, redis, prefix });
+        try {
+          for (const { key, cost, advance } of scenario.steps) {
+            now += (advance * ulp) / 4;
+            const expected = memory.hitSync(`k${key}`, cost);
+            expect(await shared.hit(`k${key}`, cost), `at ${now}`).toEqual(expected);
+          }
+        } finally {
+          memory.stop();
+        }
+      }),
+      { numRuns: Math.ceil(RUNS / 4) },
     );
   });
 

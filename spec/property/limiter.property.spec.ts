@@ -8,6 +8,7 @@ import {
   checkShapes,
   checkWindow,
   checkWindowBound,
+  boundaryScenarios,
   runMemory,
   scenarios,
   type Hit,
@@ -41,6 +42,18 @@ describe.each(ALGORITHMS)('%s (memory, test clock)', (algorithm) => {
       );
     },
   );
+
+  it(`decides exactly as its definition (${windowed ? 'floor(t / windowMs)' : 'GCRA'}) on the window boundaries of fractional windows at Redis-clock magnitudes`, () => {
+    fc.assert(
+      fc.property(boundaryScenarios(), (scenario) => {
+        const hits = admittedOnly(runMemory(algorithm, scenario).hits);
+        checkShapes(hits, scenario.limit);
+        if (windowed) checkWindow(algorithm, hits, scenario.limit, scenario.windowMs);
+        else checkBucket(hits, scenario.limit, scenario.windowMs);
+      }),
+      { numRuns: RUNS },
+    );
+  });
 
   it('a denied hit changes no state: the same sequence without its denied hits decides the rest alike', () => {
     fc.assert(

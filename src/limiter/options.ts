@@ -18,7 +18,10 @@ export interface LimiterOptions {
   algorithm?: Algorithm;
   /** Units admitted per window; for the buckets, their capacity. A positive integer. Required. */
   limit: number;
-  /** The window's length in ms; for the buckets, the time to refill (leak) `limit` units. Required, > 0. */
+  /**
+   * The window's length in ms; for the buckets, the time to refill (leak) `limit` units. Required,
+   * in [1, 2^53 − 1] (fractions allowed): see {@link windowLength}.
+   */
   windowMs: number;
   /** Default `systemClock` (the Redis backend's default is Redis's own clock; see `createRedisRateLimiter`). */
   clock?: Clock;
@@ -33,7 +36,7 @@ export interface MemoryLimiterOptions extends LimiterOptions {
   /**
    * How often the sweeper starts a pass over the keys to drop those equivalent to a fresh key
    * (not used by the fixed window, which drops each window's counts whole when it ends).
-   * Default `windowMs`, within [1000, 60000].
+   * Default `windowMs`, within [1000, 60000]; at least 1.
    */
   sweepIntervalMs?: number;
 }
@@ -65,7 +68,7 @@ export function resolveLimiterOptions(options: unknown): ResolvedLimiterOptions 
   const algorithm = oneOf('algorithm', fields.algorithm, algorithms, 'fixed_window');
   if (fields.limit === undefined) throw new ConfigError('limit', fields.limit, 'an integer >= 1');
   const limit = integer('limit', fields.limit, 0, 1);
-  const windowMs = positive('windowMs', fields.windowMs);
+  const windowMs = windowLength('windowMs', fields.windowMs);
   const clock = fields.clock;
   if (clock !== undefined && !isClock(clock)) throw new ConfigError('clock', clock, 'a Clock (now, setTimeout, clearTimeout)');
   const telemetry = fields.telemetry;
@@ -88,7 +91,7 @@ export function resolveMemoryLimiterOptions(options: unknown): ResolvedMemoryLim
   const shared = resolveLimiterOptions(options);
   const fields = options as Record<string, unknown>;
   const sweepIntervalGiven = fields.sweepIntervalMs !== undefined;
-  const sweepIntervalMs = sweepIntervalGiven ? positive('sweepIntervalMs', fields.sweepIntervalMs) : defaultSweepInterval(shared.windowMs);
+  const sweepIntervalMs = sweepIntervalGiven ? windowLength('sweepIntervalMs', fields.sweepIntervalMs) : defaultSweepInterval(shared.windowMs);
   return Object.freeze({ ...shared, clock: shared.clock ?? systemClock, sweepIntervalMs, sweepIntervalGiven });
 }
 
@@ -116,9 +119,29 @@ export function reconfigured<Options extends ResolvedLimiterOptions>(current: Op
   return Object.freeze({
     ...current,
     limit: fields.limit === undefined ? current.limit : integer('limit', fields.limit, 0, 1),
-    windowMs: fields.windowMs === undefined ? current.windowMs : positive('windowMs', fields.windowMs),
+    windowMs: fields.windowMs === undefined ? current.windowMs : windowLength('windowMs', fields.windowMs),
     telemetryKeys: boolean('telemetryKeys', fields.telemetryKeys, current.telemetryKeys),
   });
+}
+
+/** The shortest window a limiter takes: 1 ms. */
+export const MIN_WINDOW_MS = 1;
+
+/** The longest window a limiter takes: 2^53 − 1 ms, the last whole millisecond a double holds exactly. */
+export const MAX_WINDOW_MS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A window length (required): a number in [{@link MIN_WINDOW_MS}, {@link MAX_WINDOW_MS}], fractions
+ * allowed. Outside it the window arithmetic cannot carry the window: below 1 ms, the window index
+ * `floor(now / windowMs)` leaves the safe integers (and `Number.MIN_VALUE` makes it Infinity)
+ * while timers, Redis expiries and the buckets' delays count whole milliseconds anyway; above
+ * 2^53 − 1 ms, whole milliseconds are no longer doubles, and a bucket's products overflow.
+ */
+export function windowLength(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= MIN_WINDOW_MS && value <= MAX_WINDOW_MS)) {
+    throw new ConfigError(option, value, `a number of ms in [${MIN_WINDOW_MS}, 2^53 - 1]`);
+  }
+  return value;
 }
 
 /** A finite number > 0 (required). */

@@ -66,6 +66,18 @@ describe('fixed window memory', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
   });
 
+  it('stop() cancels the window-end timer and keeps the counts; the next hit, on a known key too, re-arms it', () => {
+    const { limiter, clock } = memoryLimiter({ limit: 3 });
+    limiter.hitSync('a');
+    limiter.stop();
+    expect(clock.pendingTimers()).toBe(0);
+    expect(limiter.hitSync('a')).toMatchObject({ allowed: true, count: 2 });
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(1000);
+    expect(limiter.size).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   it('arms one timer per window, however many keys', () => {
     const { limiter, clock } = memoryLimiter();
     for (let key = 0; key < 1000; key += 1) limiter.hitSync(`k${key}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, createRedisRateLimiter, isConfigError, type RedisLike } from '../../../src/index.js';
+import { createRateLimiter, createRedisRateLimiter, isConfigError, limiterChild, type RedisLike } from '../../../src/index.js';
 
 const valid = { name: 'api', limit: 10, windowMs: 1000 };
 const fakeRedis: RedisLike = {
@@ -43,6 +43,31 @@ describe('limiter options', () => {
     ['options', null],
   ])('createRateLimiter: a bad %s is a ConfigError naming it', (option, options) => {
     expect(rejectedOption(() => createRateLimiter(options as never))).toBe(option);
+  });
+
+  // Windows the arithmetic cannot carry: below 1 ms, `floor(now / windowMs)` leaves the safe
+  // integers (MIN_VALUE makes it Infinity) while timers and retry delays count whole milliseconds;
+  // above 2^53 − 1 ms, whole milliseconds are no longer doubles.
+  const uncarried = [Number.MIN_VALUE, 1e-300, 1e-6, 0.5, 2 ** 53, 1e18, Number.MAX_VALUE];
+
+  it.each(uncarried)('windowMs %s, which the window arithmetic cannot carry, is a ConfigError for every backend and algorithm', (windowMs) => {
+    for (const algorithm of ['fixed_window', 'sliding_window', 'token_bucket', 'leaky_bucket'] as const) {
+      const options = { ...valid, algorithm, windowMs };
+      expect(rejectedOption(() => createRateLimiter(options))).toBe('windowMs');
+      expect(rejectedOption(() => createRedisRateLimiter({ ...options, redis: fakeRedis }))).toBe('windowMs');
+      expect(rejectedOption(() => limiterChild(options))).toBe('windowMs');
+      expect(rejectedOption(() => createRateLimiter({ ...valid, algorithm }).reconfigure({ windowMs }))).toBe('windowMs');
+      expect(rejectedOption(() => createRedisRateLimiter({ ...valid, algorithm, redis: fakeRedis }).reconfigure({ windowMs }))).toBe('windowMs');
+    }
+  });
+
+  it.each([1, 1000 / 3, 2 ** 53 - 1])('windowMs %s is accepted: from 1 ms to 2^53 − 1 ms, fractions included', (windowMs) => {
+    expect(rejectedOption(() => createRateLimiter({ ...valid, windowMs }))).toBe('accepted');
+    expect(rejectedOption(() => createRedisRateLimiter({ ...valid, windowMs, redis: fakeRedis }))).toBe('accepted');
+  });
+
+  it.each([Number.MIN_VALUE, 0.5])('sweepIntervalMs %s, a sweep pass every timer tick, is a ConfigError', (sweepIntervalMs) => {
+    expect(rejectedOption(() => createRateLimiter({ ...valid, algorithm: 'token_bucket', sweepIntervalMs }))).toBe('sweepIntervalMs');
   });
 
   it('says what it expected and what it got', () => {

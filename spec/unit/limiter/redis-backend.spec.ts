@@ -48,8 +48,8 @@ describe.runIf(redisAvailable)('the Redis limiter in Redis', () => {
     }
   });
 
-  it.each(ALGORITHMS)('%s: takes windows of any length, expiring keys even so', async (algorithm) => {
-    for (const windowMs of [0.5, 1e18]) {
+  it.each(ALGORITHMS)('%s: takes windows from 1 ms to 2^53 − 1 ms, expiring keys even so', async (algorithm) => {
+    for (const windowMs of [1, Number.MAX_SAFE_INTEGER]) {
       const limiter = createRedisRateLimiter({ name: `w${windowMs}`, algorithm, limit: 2, windowMs, redis, prefix });
       expect(await limiter.hit('k')).toMatchObject({ allowed: true });
       if (windowMs < 1000) continue; // its key may already be gone

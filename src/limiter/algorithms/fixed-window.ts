@@ -1,5 +1,5 @@
 import { limitExceeded, type Denied } from '../decision.js';
-import { delayUntil, nextUp } from './float-time.js';
+import { delayUntil, nextDown, nextUp } from './float-time.js';
 import type { Limits } from './limits.js';
 
 /**
@@ -18,13 +18,21 @@ export function windowOf(now: number, windowMs: number): number {
 }
 
 /**
- * When `window` ends: the first time that `windowOf` puts in a later window. That is
- * `(window + 1) · windowMs`, stepped past its rounding when the division would still put it in
- * `window`.
+ * When `window` ends: the first instant that `windowOf` puts in a later window, so that
+ * `windowOf(t) === window` exactly when `fixedWindowEnd(window − 1) ≤ t < fixedWindowEnd(window)`.
+ * That is `(window + 1) · windowMs` moved by the rounding of the product and of the division: a
+ * few doubles down while the instant before it is already in a later window, then up while it is
+ * still in `window` (a few, since `windowMs ≥ 1` keeps the quotient a normal double). One
+ * exception: window −1 ends at 0, although the division also rounds the subnormal instants just
+ * below 0 (above about −1e-314) into window 0; walking down to them would take billions of steps,
+ * and no clock reads them. The Redis script computes it the same way.
  */
 export function fixedWindowEnd(window: number, limits: Limits): number {
-  let end = (window + 1) * limits.windowMs;
-  while (windowOf(end, limits.windowMs) <= window) end = nextUp(end);
+  const { windowMs } = limits;
+  let end = (window + 1) * windowMs;
+  if (end === 0) return 0;
+  for (let before = nextDown(end); windowOf(before, windowMs) > window; before = nextDown(end)) end = before;
+  while (windowOf(end, windowMs) <= window) end = nextUp(end);
   return end;
 }
 

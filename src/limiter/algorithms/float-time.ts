@@ -26,6 +26,11 @@ export function nextUp(x: number): number {
   return bits.getFloat64(0);
 }
 
+/** The largest double less than `x` (`x` finite). */
+export function nextDown(x: number): number {
+  return -nextUp(-x);
+}
+
 /**
  * The delay after which a clock reading `now` reads at least `time`: the smallest `delay ≥ 0`
  * (to one ulp) with `now + delay ≥ time` as doubles compute it, which plain `time − now` is not
@@ -36,4 +41,15 @@ export function delayUntil(now: number, time: number): number {
   let delay = time - now;
   while (now + delay < time) delay = nextUp(delay);
   return delay;
+}
+
+/**
+ * The next delay to try after `delay` when a bucket's formula fell short: a whole millisecond
+ * more, or, where doubles near `now + delay` are further apart than a millisecond (clock readings
+ * from 2^53 ms on), the least delay that moves the reading on by one double. Either way the
+ * reading `now + delay` grows at every step, so a search that steps with it ends.
+ */
+export function laterDelay(now: number, delay: number): number {
+  const later = delay + 1;
+  return now + later > now + delay ? later : delayUntil(now, nextUp(now + delay));
 }

@@ -1,4 +1,5 @@
 import { admitted, limitExceeded } from '../decision.js';
+import { laterDelay } from './float-time.js';
 import type { KeyedAlgorithm } from './keyed-algorithm.js';
 import type { Limits } from './limits.js';
 
@@ -43,8 +44,9 @@ export const leakyBucket: KeyedAlgorithm<LeakyBucket> = {
       return admitted(limits.limit - remaining, remaining);
     }
     let delay = time - now + Math.ceil(((current + cost - limits.limit) * limits.windowMs) / limits.limit);
-    // The formula's rounding can fall a hair short; a whole millisecond more always suffices.
-    while (levelAt(bucket, now + delay, limits) + cost > limits.limit) delay += 1;
+    // The formula's rounding can fall a hair short: step on a whole millisecond (or, on a clock
+    // whose doubles are coarser, one double) at a time until it fits.
+    while (levelAt(bucket, now + delay, limits) + cost > limits.limit) delay = laterDelay(now, delay);
     return limitExceeded(delay);
   },
 

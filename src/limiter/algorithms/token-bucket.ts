@@ -1,4 +1,5 @@
 import { admitted, limitExceeded } from '../decision.js';
+import { laterDelay } from './float-time.js';
 import type { KeyedAlgorithm } from './keyed-algorithm.js';
 import type { Limits } from './limits.js';
 
@@ -44,8 +45,9 @@ export const tokenBucket: KeyedAlgorithm<TokenBucket> = {
       return admitted(limits.limit - remaining, remaining);
     }
     let delay = time - now + Math.ceil(((cost - available) * limits.windowMs) / limits.limit);
-    // The formula's rounding can fall a hair short; a whole millisecond more always suffices.
-    while (tokensAt(bucket, now + delay, limits) < cost) delay += 1;
+    // The formula's rounding can fall a hair short: step on a whole millisecond (or, on a clock
+    // whose doubles are coarser, one double) at a time until it fits.
+    while (tokensAt(bucket, now + delay, limits) < cost) delay = laterDelay(now, delay);
     return limitExceeded(delay);
   },
 

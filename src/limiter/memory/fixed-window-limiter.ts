@@ -56,8 +56,8 @@ export class FixedWindowLimiter implements MemoryRateLimiter {
 
   hitSync(key: string, cost = 1): Decision {
     // Hot path (bench/limiter.bench.ts, case limiter.hitSync). For a key already counted in this
-    // window: one clock read, two comparisons, one Map read, an in-place increment, and a shared
-    // frozen decision. Nothing is allocated.
+    // window: one clock read, two comparisons, one Map read, a field check, an in-place increment
+    // and a shared frozen decision. Nothing is allocated.
     if (typeof key !== 'string') checkKey(key);
     if (cost !== 1) {
       checkCost(cost);
@@ -67,6 +67,8 @@ export class FixedWindowLimiter implements MemoryRateLimiter {
     if (now >= this.windowEnd || now < this.windowStart) this.enter(now);
     const counter = this.counts.get(key);
     if (counter === undefined) return this.first(key, cost, now);
+    // Unset with counts held only after stop(): any hit re-arms the window's end, as a first hit does.
+    if (this.endTimer === undefined) this.armWindowEnd(now);
     const count = counter.count + cost;
     if (count > this.limit) return this.report(key, denyFixedWindow(this.window, now, this.limits), cost, counter.count);
     counter.count = count;
@@ -116,7 +118,7 @@ export class FixedWindowLimiter implements MemoryRateLimiter {
   /** The first hit of a key in this window (a fresh key always fits: `cost ≤ limit`). */
   private first(key: string, cost: number, now: number): Decision {
     this.counts.set(key, { count: cost });
-    if (this.endTimer === undefined) this.endTimer = this.clock.setTimeout(this.onWindowEnd, timerDelay(delayUntil(now, this.windowEnd)));
+    if (this.endTimer === undefined) this.armWindowEnd(now);
     const decision = this.decisions.of(cost);
     if (this.telemetry.observed) reportHit(this.telemetry, this.name, this.telemetryKeys ? key : undefined, decision, cost, cost);
     return decision;
@@ -143,7 +145,12 @@ export class FixedWindowLimiter implements MemoryRateLimiter {
     const now = this.clock.now();
     if (now >= this.windowEnd || now < this.windowStart) this.dropCounts();
     // A real timer can fire a hair early: wait for the rest of the window.
-    else if (this.counts.size > 0) this.endTimer = this.clock.setTimeout(this.onWindowEnd, timerDelay(delayUntil(now, this.windowEnd)));
+    else if (this.counts.size > 0) this.armWindowEnd(now);
+  }
+
+  /** Arms the one timer that drops the counts when the window ends (in steps, for windows longer than a Node timer). */
+  private armWindowEnd(now: number): void {
+    this.endTimer = this.clock.setTimeout(this.onWindowEnd, timerDelay(now, delayUntil(now, this.windowEnd)));
   }
 
   private report(key: string, decision: Decision, cost: number, used: number): Decision {

@@ -30,7 +30,7 @@ export class Sweeper<State> {
 
   /** Makes sure a pass is scheduled; called on every hit (a field check when one is). */
   arm(): void {
-    if (this.timer === undefined) this.timer = this.clock.setTimeout(this.onTick, timerDelay(this.intervalMs));
+    if (this.timer === undefined) this.timer = this.clock.setTimeout(this.onTick, timerDelay(this.clock.now(), this.intervalMs));
   }
 
   /** Cancels the timer and forgets the pass in progress. */

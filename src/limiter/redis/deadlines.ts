@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock/index.js';
-import { delayUntil } from '../algorithms/float-time.js';
+import { delayUntil, nextUp } from '../algorithms/float-time.js';
 import { timerDelay } from '../timer-delay.js';
 
 /** A wait with a deadline. */
@@ -33,9 +33,16 @@ export class Deadlines {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Starts a wait's timeout now. */
+  /**
+   * Starts a wait's timeout now. Its deadline is the first double at least `timeoutMs` after now:
+   * on a clock whose doubles are coarser than `timeoutMs`, `now + timeoutMs` would round back to
+   * now and expire the wait at once.
+   */
   add(wait: Waiting): void {
-    wait.deadline = this.clock.now() + this.timeoutMs;
+    const now = this.clock.now();
+    let deadline = now + this.timeoutMs;
+    if (deadline - now < this.timeoutMs) deadline = nextUp(deadline);
+    wait.deadline = deadline;
     this.queue.push(wait);
     if (this.timer === undefined) this.arm(wait.deadline);
   }
@@ -82,6 +89,7 @@ export class Deadlines {
   }
 
   private arm(deadline: number): void {
-    this.timer = this.clock.setTimeout(this.onTimer, timerDelay(delayUntil(this.clock.now(), deadline)));
+    const now = this.clock.now();
+    this.timer = this.clock.setTimeout(this.onTimer, timerDelay(now, delayUntil(now, deadline)));
   }
 }

@@ -49,9 +49,10 @@ ${now}
 }
 
 /**
- * Helpers of the denial path (float-time.ts): the smallest double above x, and the delay after
- * which a clock reading `from` reads at least `time`. Defined only where a script denies, so that
- * an admitted hit does not pay for creating them.
+ * Helpers of the denial path (float-time.ts): the doubles just above and below x, the delay after
+ * which a clock reading `from` reads at least `time`, and the next delay a bucket tries when its
+ * formula fell short (`laterDelay`). Defined only where a script denies, so that an admitted hit
+ * does not pay for creating them.
  */
 const floatTime = `
   local function next_up(x)
@@ -62,11 +63,17 @@ const floatTime = `
     if step < -1074 then step = -1074 end
     return x + math.ldexp(1, step)
   end
+  local function next_down(x) return -next_up(-x) end
   local function delay_until(from, time)
     if not (time > from) then return 0 end
     local delay = time - from
     while from + delay < time do delay = next_up(delay) end
     return delay
+  end
+  local function later_delay(delay)
+    local later = delay + 1
+    if now + later > now + delay then return later end
+    return delay_until(now, next_up(now + delay))
   end
 `;
 
@@ -96,7 +103,10 @@ if used + cost <= limit then
 end
 ${floatTime}
 local ends = (window + 1) * window_ms
-while math.floor(ends / window_ms) <= window do ends = next_up(ends) end
+if ends == 0 then ends = 0 else
+  while math.floor(next_down(ends) / window_ms) > window do ends = next_down(ends) end
+  while math.floor(ends / window_ms) <= window do ends = next_up(ends) end
+end
 return {string.format('%.17g', delay_until(now, ends)), used}
 `;
 
@@ -211,8 +221,9 @@ if available >= cost then
   redis.call('SET', key, string.format('%.17g %.17g', left, time), 'PX', ${expiry('time - now + (limit - left) * window_ms / limit')})
   return limit - remaining
 end
+${floatTime}
 local delay = time - now + math.ceil((cost - available) * window_ms / limit)
-while tokens_at(now + delay) < cost do delay = delay + 1 end
+while tokens_at(now + delay) < cost do delay = later_delay(delay) end
 return {string.format('%.17g', delay), limit - math.floor(available)}
 `;
 
@@ -235,8 +246,9 @@ if current + cost <= limit then
   redis.call('SET', key, string.format('%.17g %.17g', new_level, time), 'PX', ${expiry('time - now + new_level * window_ms / limit')})
   return limit - remaining
 end
+${floatTime}
 local delay = time - now + math.ceil((current + cost - limit) * window_ms / limit)
-while level_at(now + delay) + cost > limit do delay = delay + 1 end
+while level_at(now + delay) + cost > limit do delay = later_delay(delay) end
 return {string.format('%.17g', delay), limit - math.floor(limit - current)}
 `;
 
