@@ -33,6 +33,11 @@ export default function crash(task) {
       return new Promise(() => undefined);
     case 'out_of_memory':
       for (;;) hoard.push(new Array(100_000).fill(hoard.length));
+    case 'uncloneable_result':
+      // A function is not cloneable: the result cannot be sent back to the pool.
+      return /** @type {CrashResult} */ (/** @type {unknown} */ (() => task.kind));
+    case 'throw_uncloneable':
+      throw { code: 'E_CALLBACK', callback: () => task.kind };
     default:
       throw new TypeError(`crash worker: unknown task ${JSON.stringify(task)}`);
   }

@@ -24,9 +24,14 @@ export type { ThreadPoolOptions } from './thread-options.js';
 export type { ThreadTaskHandler, CpuTask, CpuResult, EchoTask, CrashTask, CrashResult } from './thread-protocol.js';
 export {
   WorkerCrashedError,
+  WorkerStartError,
+  UncloneableValueError,
   TaskAbortedError,
   isWorkerCrashedError,
+  isWorkerStartError,
+  isUncloneableValueError,
   isTaskAbortedError,
+  type UncloneablePart,
   type ThreadCrashReason,
   type ThreadCrash,
 } from './thread-errors.js';

@@ -24,12 +24,26 @@ export interface ThreadPoolOptions {
   /** The most threads at once. Default 1.5 × the CPUs (at least `minThreads`). */
   maxThreads?: number;
   /**
-   * Tasks that may wait for a thread; one more is refused with `PoolFullError`. A number,
-   * `'auto'` (maxThreads²) or `Infinity`. Default `Infinity`.
+   * Tasks that may wait for a busy thread; one more is refused with `PoolFullError` and never runs.
+   * Tasks waiting for a thread that is starting for them do not count (so `maxQueue: 0` still
+   * lets a pool with no thread start one). A number, `'auto'` (maxThreads²) or `Infinity`.
+   * Default `Infinity`.
    */
   maxQueue?: number | 'auto';
-  /** How long a thread above `minThreads` may stay idle before it is ended, in ms; `Infinity` never ends it. Default 10000 (piscina's is 0). */
+  /** How long a thread above `minThreads` may stay idle before it is ended, in ms, on `clock`; `Infinity` never ends it. Default 10000 (piscina's is 0). */
   idleTimeoutMs?: number;
+  /**
+   * Threads that may die in a row while starting (loading `filename`) before the pool gives up:
+   * it rejects its tasks with `WorkerStartError`, ends its threads and its actor fails, so that a
+   * supervisor restarts it per its intensity. An integer >= 1. Default 5.
+   */
+  maxStartFailures?: number;
+  /**
+   * After a thread dies while starting, the pool starts no thread for this many ms, on `clock`;
+   * the delay doubles with each such death in a row, up to 30 s (or this value when larger). Until
+   * a thread starts again, one thread at a time is started. Default 100.
+   */
+  retryBackoffMs?: number;
   /** Heap and stack limits of each thread; a thread that exceeds its heap crashes (`reason: 'out_of_memory'`). Default Node's. */
   resourceLimits?: ResourceLimits;
   /**
@@ -44,7 +58,7 @@ export interface ThreadPoolOptions {
   env?: Record<string, string>;
   /** `workerData` of each thread (cloned). Default none. */
   workerData?: unknown;
-  /** Default `systemClock`; measures thread lifetimes. piscina's own timers (idle timeout) are real time. */
+  /** Default `systemClock`; runs the idle and backoff timers and measures thread lifetimes. */
   clock?: Clock;
   /** Default the shared `telemetry`. */
   telemetry?: Telemetry;
@@ -57,8 +71,11 @@ export interface ResolvedThreadPoolOptions {
   readonly filename: string;
   readonly minThreads: number;
   readonly maxThreads: number;
-  readonly maxQueue: number | 'auto';
+  /** `'auto'` resolved to maxThreads²; `Infinity` for no bound. */
+  readonly maxQueue: number;
   readonly idleTimeoutMs: number;
+  readonly maxStartFailures: number;
+  readonly retryBackoffMs: number;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly execArgv: readonly string[];
   readonly argv: readonly string[] | undefined;
@@ -123,6 +140,12 @@ function idleTimeout(value: unknown): number {
   return ms;
 }
 
+function retryBackoff(value: unknown): number {
+  const ms = finiteNumber('retryBackoffMs', value, 100, 1);
+  if (ms > maxTimerMs) throw new ConfigError('retryBackoffMs', value, `a number of ms between 1 and ${maxTimerMs}`);
+  return ms;
+}
+
 /** Validates thread pool options; throws {@link ConfigError} naming the first bad option. */
 export function resolveThreadPoolOptions(options: unknown): ResolvedThreadPoolOptions {
   const fields = record('options', options);
@@ -132,8 +155,8 @@ export function resolveThreadPoolOptions(options: unknown): ResolvedThreadPoolOp
   const minThreads = integer('minThreads', fields.minThreads, Math.max(1, Math.floor(cpus / 2)), 0);
   const maxThreads = integer('maxThreads', fields.maxThreads, Math.max(minThreads, 1, Math.ceil(cpus * 1.5)), 1);
   if (maxThreads < minThreads) throw new ConfigError('maxThreads', maxThreads, `an integer >= minThreads (${minThreads})`);
-  let maxQueue: number | 'auto' = Number.POSITIVE_INFINITY;
-  if (fields.maxQueue === 'auto') maxQueue = 'auto';
+  let maxQueue = Number.POSITIVE_INFINITY;
+  if (fields.maxQueue === 'auto') maxQueue = maxThreads ** 2;
   else if (fields.maxQueue !== Number.POSITIVE_INFINITY) maxQueue = integer('maxQueue', fields.maxQueue, maxQueue, 0);
   const env = fields.env === undefined ? undefined : record('env', fields.env);
   if (env !== undefined) {
@@ -148,6 +171,8 @@ export function resolveThreadPoolOptions(options: unknown): ResolvedThreadPoolOp
     maxThreads,
     maxQueue,
     idleTimeoutMs: idleTimeout(fields.idleTimeoutMs),
+    maxStartFailures: integer('maxStartFailures', fields.maxStartFailures, 5, 1),
+    retryBackoffMs: retryBackoff(fields.retryBackoffMs),
     resourceLimits: resourceLimits(fields.resourceLimits),
     execArgv: Object.freeze(strings('execArgv', fields.execArgv) ?? []),
     argv: strings('argv', fields.argv),

@@ -19,28 +19,36 @@ async function workerEntries(): Promise<string[]> {
   return (await readdir(workersDir)).filter((file) => file.endsWith('.mjs')).map((file) => join(workersDir, file));
 }
 
+/** Type errors of JavaScript files checked under `// @ts-check` as strictly as the TypeScript sources. */
+function typeErrors(files: string[]): string[] {
+  const program = ts.createProgram(files, {
+    allowJs: true,
+    checkJs: true,
+    noEmit: true,
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
+    types: ['node'],
+    skipLibCheck: true,
+  });
+  return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+    const where = diagnostic.file ? `${diagnostic.file.fileName}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1}` : '';
+    return `${where} ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
+  });
+}
+
 describe('worker entry files', () => {
   it('type-check against src/pool/thread-protocol.ts (tsconfig.json does not include .mjs)', async () => {
     const files = await workerEntries();
     expect(files.length).toBeGreaterThanOrEqual(3);
-    const program = ts.createProgram(files, {
-      allowJs: true,
-      checkJs: true,
-      noEmit: true,
-      strict: true,
-      noUncheckedIndexedAccess: true,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      target: ts.ScriptTarget.ES2022,
-      lib: ['lib.es2022.d.ts'],
-      types: ['node'],
-      skipLibCheck: true,
-    });
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
-      const where = diagnostic.file ? `${diagnostic.file.fileName}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1}` : '';
-      return `${where} ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
-    });
-    expect(diagnostics).toEqual([]);
+    expect(typeErrors(files)).toEqual([]);
+  }, 30_000);
+
+  it('the pool`s own thread entry (src/pool/thread-entry.mjs) type-checks against the protocol too', () => {
+    expect(typeErrors([join(root, 'src', 'pool', 'thread-entry.mjs')])).toEqual([]);
   }, 30_000);
 
   it('import only node: built-ins at run time, and type the protocol through JSDoc', async () => {

@@ -65,6 +65,8 @@ describe('running tasks', () => {
 
   it('queues tasks beyond the threads and reports them in status()', async () => {
     const { pool } = crashPool({ minThreads: 1, maxThreads: 1 });
+    // A thread takes tasks once it has loaded its worker entry; until then every task waits.
+    await expect.poll(() => pool.status().idle, { timeout: 5000 }).toBe(1);
     const tasks = [pool.run({ kind: 'sleep', ms: 100, value: 1 }), pool.run({ kind: 'value', value: 2 }), pool.run({ kind: 'value', value: 3 })];
     expect(pool.status()).toMatchObject({ threads: 1, running: 1, queued: 2 });
     expect(await Promise.all(tasks)).toEqual([1, 2, 3]);
@@ -200,7 +202,8 @@ describe('stop', () => {
     const { pool, exits } = crashPool({ minThreads: 1, maxThreads: 1 });
     const running = pool.run({ kind: 'spin', ms: 10_000, value: 1 }).catch((caught: unknown) => caught);
     const queued = pool.run({ kind: 'value', value: 2 }).catch((caught: unknown) => caught);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The spin task is on the thread and the other one queued behind it.
+    await expect.poll(() => pool.status(), { timeout: 5000 }).toMatchObject({ running: 1, queued: 1 });
     await pool.stop();
     expect(await running).toBeInstanceOf(PoolStoppedError);
     expect(await queued).toBeInstanceOf(PoolStoppedError);
@@ -226,7 +229,7 @@ describe('under a supervisor', () => {
     const pool = child.pool!;
     const running = pool.run({ kind: 'sleep', ms: 100, value: 1 });
     const queued = pool.run({ kind: 'value', value: 2 }).catch((caught: unknown) => caught);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect.poll(() => pool.status().running, { timeout: 5000 }).toBe(1);
     const startedAt = performance.now();
     await supervisor.stop();
     expect(await running).toBe(1);
@@ -240,7 +243,7 @@ describe('under a supervisor', () => {
     const supervisor = await startSupervisor({ children: [child] });
     const pool = child.pool!;
     const spinning = pool.run({ kind: 'spin', ms: 30_000, value: 1 }).catch((caught: unknown) => caught);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(() => pool.status().running, { timeout: 5000 }).toBe(1);
     const startedAt = performance.now();
     await supervisor.stop();
     expect(await spinning).toBeInstanceOf(PoolStoppedError);
