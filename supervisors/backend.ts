@@ -9,25 +9,27 @@ import {
   stageOf,
   isRefusal,
   startMetrics,
-  supervisorOf,
+  systemClock,
   telemetry as sharedTelemetry,
+  TelemetryEvents,
   toPrometheus,
   counter,
   distribution,
   durationBucketsMs,
-  type ChildInfo,
   type Clock,
   type CpuResult,
   type CpuTask,
   type MetricsRegistry,
   type ProtectCall,
-  type Supervisor,
   type Telemetry,
 } from '../src/index.js';
 import { finiteNumber, integer, nonEmptyString, record } from '../src/core/validate.js';
 import { startFlakyUpstream, type FlakyUpstream, type UpstreamBehaviour } from './flaky-upstream.js';
 import { httpServerChild, type CrashEvent } from './http-server-child.js';
 import { startInfrastructure, type Infrastructure } from './infrastructure.js';
+import { quoteRefresherBackoff, quoteRefresherChild } from './quote-refresher.js';
+import { clampedInteger, echoed, parseTarget, requiredText, type BadInput, type IntegerRange } from './request-input.js';
+import { childState, childrenInBackoffSnapshot, describeTree, trackRestarts } from './tree-health.js';
 
 /** Options of {@link startBackend}; a bad one rejects the start with a `ConfigError` naming it. */
 export interface BackendOptions {
@@ -43,6 +45,8 @@ export interface BackendOptions {
   breakerResetMs?: number;
   /** An upstream call slower than this is a failure, > 0. Default 1000. */
   upstreamTimeoutMs?: number;
+  /** How often the quote refresher fetches a quote to keep the cache fresh, ms, > 0. Default 5000. */
+  quoteRefreshMs?: number;
   clock?: Clock;
   telemetry?: Telemetry;
 }
@@ -58,16 +62,21 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
-/** What `GET /health` says of a child's restarts. */
-interface ChildRestarts {
-  /** Times its supervisor restarted it. */
-  restarts: number;
-  /** How it last exited, and the error's message for an `'error'` exit. */
-  lastExit?: { reason: string; error?: string };
-}
-
 /** The children `POST /crash?child=<id>` can crash (children of the root that handle a {@link CrashEvent}). */
-const CRASHABLE_CHILDREN: readonly string[] = Object.freeze(['http']);
+const CRASHABLE_CHILDREN: readonly string[] = Object.freeze(['quote-refresher', 'http']);
+
+/** `GET /cpu?n=`: the Fibonacci index computed, clamped into [1, 32]; 25 when absent or empty. */
+const CPU_N: IntegerRange = Object.freeze({ min: 1, max: 32, fallback: 25 });
+
+/** The method each route answers; any other method is a 405 naming it in `Allow`. */
+const ROUTES: Readonly<Record<string, 'GET' | 'POST'>> = Object.freeze({
+  '/quote': 'GET',
+  '/direct/quote': 'GET',
+  '/cpu': 'GET',
+  '/metrics': 'GET',
+  '/health': 'GET',
+  '/crash': 'POST',
+});
 
 /** The back end's options after validation and defaults. */
 interface ResolvedBackendOptions {
@@ -77,6 +86,7 @@ interface ResolvedBackendOptions {
   clientRate: number;
   breakerResetMs: number;
   upstreamTimeoutMs: number;
+  quoteRefreshMs: number;
 }
 
 /** A finite number > 0, or the default when absent. */
@@ -101,6 +111,7 @@ function resolveBackendOptions(options: BackendOptions): ResolvedBackendOptions 
     clientRate: integer('clientRate', fields.clientRate, 200, 1),
     breakerResetMs: positiveMs('breakerResetMs', fields.breakerResetMs, 2_000),
     upstreamTimeoutMs: positiveMs('upstreamTimeoutMs', fields.upstreamTimeoutMs, 1_000),
+    quoteRefreshMs: positiveMs('quoteRefreshMs', fields.quoteRefreshMs, 5_000),
   };
 }
 
@@ -129,43 +140,9 @@ function failure(response: ServerResponse, error: unknown): void {
   sendJson(response, status, { error: code, stage, message: (error as Error).message }, headers);
 }
 
-/**
- * The supervision tree as JSON: each child with its state and its restarts (count, last exit),
- * nested supervisors expanded.
- */
-function describeTree(supervisor: Supervisor, restarts: ReadonlyMap<string, ChildRestarts>): unknown {
-  return {
-    id: supervisor.id,
-    children: supervisor.whichChildren().map((child: ChildInfo) => {
-      const nested = child.type === 'supervisor' ? (supervisorOf(child.ref) as Supervisor | undefined) : undefined;
-      const history = restarts.get(`${supervisor.id}/${child.id}`) ?? { restarts: 0 };
-      return nested
-        ? { ...(describeTree(nested, restarts) as object), running: true, ...history }
-        : { id: child.id, type: child.type, restart: child.restart, running: child.ref !== undefined, ...history };
-    }),
-  };
-}
-
-/**
- * Keeps, per child (`<supervisor id>/<child id>`), how often it was restarted and how it last
- * exited, from the supervisors' telemetry. Unsubscribe with the returned function.
- */
-function trackRestarts(telemetry: Telemetry): { restarts: Map<string, ChildRestarts>; stop: () => void } {
-  const restarts = new Map<string, ChildRestarts>();
-  const entry = (metadata: Record<string, unknown>): ChildRestarts => {
-    const key = `${String(metadata.supervisor)}/${String(metadata.child)}`;
-    let found = restarts.get(key);
-    if (found === undefined) restarts.set(key, (found = { restarts: 0 }));
-    return found;
-  };
-  const subscription = telemetry.select('supervisor.child').subscribe((event) => {
-    if (event.name === 'supervisor.child.restarted') entry(event.metadata).restarts += 1;
-    if (event.name === 'supervisor.child.exited') {
-      const { reason, error } = event.metadata;
-      entry(event.metadata).lastExit = error instanceof Error ? { reason: String(reason), error: error.message } : { reason: String(reason) };
-    }
-  });
-  return { restarts, stop: () => subscription.unsubscribe() };
+/** A request input refused: 400 naming the parameter, with at most 64 characters of what was given. */
+function badRequest(response: ServerResponse, bad: BadInput): void {
+  sendJson(response, 400, { error: 'ERR_BAD_REQUEST', parameter: bad.parameter, value: bad.value, message: bad.message });
 }
 
 /**
@@ -174,16 +151,26 @@ function trackRestarts(telemetry: Telemetry): { restarts: Map<string, ChildResta
  * - `GET /quote` calls the flaky upstream (a second local server it starts) through `protect()`:
  *   a per-client token bucket → the `upstream` breaker → the HTTP worker pool (undici clients);
  *   when the breaker refuses, the last good quote is served from cache.
- * - `GET /cpu?n=27` computes a Fibonacci number on the worker-thread pool, limited per client.
+ * - `GET /cpu?n=27` computes a Fibonacci number on the worker-thread pool, limited per client;
+ *   `n` is clamped into [1, 32] and defaults to 25 when absent or empty.
  * - `GET /direct/quote` is the same upstream call without the chain (the benchmark's baseline).
- * - `GET /metrics` is the Prometheus text of every overseer metric; `GET /health` shows the
- *   supervision tree (each child with its restart count and last exit), breaker states and pool
+ * - `GET /metrics` is the Prometheus text of every overseer metric, the backoff counter
+ *   `supervisor_child_backoff_total{supervisor}` and the gauge
+ *   `supervisor_children_in_backoff{supervisor}` (read at scrape time); `GET /health` shows the
+ *   supervision tree (each child's state — running, in backoff with `restartInMs` left,
+ *   restarting or stopped — with its restart count and last exit), breaker states and pool
  *   status as JSON.
  * - `POST /crash?child=http` crashes the HTTP server child, as a bug would: its supervisor
- *   restarts it on the same port, and the restart shows in the log and in `/health`.
+ *   restarts it at once on the same port. `POST /crash?child=quote-refresher` crashes the quote
+ *   refresher (a child that refreshes the cached quote every `quoteRefreshMs` and also crashes
+ *   when the upstream fails): its supervisor restarts it after a backoff (1 s, 2 s, 4 s … 30 s),
+ *   which `/health` and the log show.
+ * - Bad input is a 4xx, never a 500: a query parameter that is not what the route takes, or a
+ *   target that is no URL, a 400 naming the parameter; an unknown route or crashable child a 404;
+ *   a child that is not running a 409; a wrong method a 405 with `Allow`.
  *
  * The server is itself a supervised child (the last one, so it is stopped first): stopping drains
- * it, then the pools and the rest of the tree stop in reverse start order.
+ * it, then the refresher, the pools and the rest of the tree stop in reverse start order.
  *
  * Rejects (never throws) with a `ConfigError` naming a bad option before starting anything; a
  * start that fails later (the port taken, a pool that cannot start) stops what it had started
@@ -236,6 +223,8 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
     counter('protect.call.count', { event: 'protect.call.stop', tags: ['protect', 'outcome', 'stage'], description: 'Protected calls that returned, by outcome' }),
     counter('protect.call.failed.count', { event: 'protect.call.exception', tags: ['protect', 'outcome', 'stage'], description: 'Protected calls that failed, by stage' }),
     distribution('protect.call.duration', { event: 'protect.call.stop', buckets: durationBucketsMs, tags: ['protect'], unit: 'millisecond', description: 'Protected call duration in seconds' }),
+    // Per supervisor only: a child id tag would make a series per child.
+    counter('supervisor.child.backoff.count', { event: TelemetryEvents.supervisorChildBackoff, tags: ['supervisor'], description: 'Restarts delayed by a backoff' }),
   ]);
   undo.push(() => metrics.stop());
   const tracked = trackRestarts(telemetry);
@@ -299,23 +288,50 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
   const clientOf = (request: IncomingMessage): string =>
     (request.headers['x-client-id'] as string | undefined) ?? request.socket.remoteAddress ?? 'unknown';
 
+  const clock = options.clock ?? systemClock;
+
+  /** `POST /crash?child=<id>`: 202 and the crash once the answer is sent; 400, 404 or 409 otherwise. */
+  const crash = (query: URLSearchParams, response: ServerResponse): void => {
+    const given = requiredText(query, 'child');
+    if (!given.ok) return badRequest(response, given);
+    const id = given.value;
+    if (!CRASHABLE_CHILDREN.includes(id)) {
+      return sendJson(response, 404, { error: 'ERR_NOT_FOUND', message: 'no such crashable child', child: echoed(id), crashable: CRASHABLE_CHILDREN });
+    }
+    const info = infra.supervisor.whichChildren().find((child) => child.id === id);
+    const state = info === undefined ? 'stopped' : childState(info);
+    const child = info?.ref;
+    if (child === undefined) {
+      const restartInMs = info?.nextRestartAt === undefined ? undefined : Math.max(0, Math.ceil(info.nextRestartAt - clock.now()));
+      return sendJson(response, 409, { error: 'ERR_CHILD_NOT_RUNNING', message: `${id} is not running: nothing to crash`, child: id, state, ...(restartInMs === undefined ? {} : { restartInMs }) });
+    }
+    const event: CrashEvent = { type: 'overseer.crash', error: new Error(`crash requested by POST /crash?child=${id}`) };
+    // Once this answer is on its way (crashing the HTTP server drops every connection, this one
+    // included), and only if it has not ended meanwhile (a second request for the same crash).
+    response.once('finish', () =>
+      setImmediate(() => {
+        if (child.getSnapshot().status === 'active') child.send(event);
+      }),
+    );
+    sendJson(response, 202, { crashing: id });
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const target = parseTarget(request.url ?? '/');
+    if (!target.ok) return badRequest(response, target);
+    const url = target.value;
     const aborted = new AbortController();
     response.once('close', () => {
       if (!response.writableFinished) aborted.abort();
     });
-    if (request.method !== (url.pathname === '/crash' ? 'POST' : 'GET')) return sendJson(response, 405, { error: 'method not allowed' });
+    const method = Object.hasOwn(ROUTES, url.pathname) ? ROUTES[url.pathname] : undefined;
+    if (method === undefined) return sendJson(response, 404, { error: 'ERR_NOT_FOUND', message: `no route ${echoed(url.pathname)}` });
+    if (request.method !== method) {
+      return sendJson(response, 405, { error: 'ERR_METHOD_NOT_ALLOWED', message: `${url.pathname} answers ${method} only` }, { allow: method });
+    }
     switch (url.pathname) {
-      case '/crash': {
-        const id = url.searchParams.get('child') ?? '';
-        const child = CRASHABLE_CHILDREN.includes(id) ? infra.supervisor.whichChildren().find((info) => info.id === id)?.ref : undefined;
-        if (child === undefined) return sendJson(response, 404, { error: 'no such crashable child', child: id, crashable: CRASHABLE_CHILDREN });
-        const crash: CrashEvent = { type: 'overseer.crash', error: new Error(`crash requested by POST /crash?child=${id}`) };
-        // Once this answer is on its way: the crash drops every connection, this one included.
-        response.once('finish', () => setImmediate(() => child.send(crash)));
-        return sendJson(response, 202, { crashing: id });
-      }
+      case '/crash':
+        return crash(url.searchParams, response);
       case '/quote':
         return quote({ key: clientOf(request), signal: aborted.signal }).then(
           (body) => sendJson(response, 200, body),
@@ -325,33 +341,49 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
         // The same upstream call without the protection chain: the baseline bench/service.bench.ts compares against.
         return infra
           .pool<Client>('quotes', 'upstream')
-          .transaction((client) => fetchQuote(client, aborted.signal))
+          .transaction((client) => fetchQuote(client, aborted.signal), { signal: aborted.signal })
           .then(
             (body) => sendJson(response, 200, body),
             (error: unknown) => failure(response, error),
           );
       case '/cpu': {
-        const n = Math.min(32, Math.max(1, Number(url.searchParams.get('n') ?? 25) | 0));
-        return compute({ key: clientOf(request), signal: aborted.signal, n }).then(
-          (result) => sendJson(response, 200, { n, fib: result }),
+        const n = clampedInteger(url.searchParams, 'n', CPU_N);
+        if (!n.ok) return badRequest(response, n);
+        return compute({ key: clientOf(request), signal: aborted.signal, n: n.value }).then(
+          (result) => sendJson(response, 200, { n: n.value, fib: result }),
           (error: unknown) => failure(response, error),
         );
       }
       case '/metrics':
-        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(toPrometheus(metrics.snapshot()));
+        response
+          .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+          .end(toPrometheus([...metrics.snapshot(), childrenInBackoffSnapshot(infra.supervisor)]));
         return;
       case '/health':
         return sendJson(response, 200, {
           status: 'ok',
-          tree: describeTree(infra.supervisor, tracked.restarts),
+          tree: describeTree(infra.supervisor, tracked.restarts, clock.now()),
           breakers: { 'quotes/upstream': infra.breaker('quotes', 'upstream').state() },
           pools: { 'quotes/upstream': infra.pool('quotes', 'upstream').status() },
           threadPools: { 'compute/cpu': infra.threadPool('compute', 'cpu').status() },
         });
       default:
-        return sendJson(response, 404, { error: 'not found' });
+        // A route listed in ROUTES without a case here: answered all the same, never left hanging.
+        return sendJson(response, 404, { error: 'ERR_NOT_FOUND', message: `no handler for ${url.pathname}` });
     }
   };
+
+  // A consumer of the upstream with a backoff, started before the server so it stops after it.
+  const upstreamPool = infra.pool<Client>('quotes', 'upstream');
+  await infra.supervisor.startChild(
+    quoteRefresherChild({
+      id: 'quote-refresher',
+      refresh: (signal) => upstreamPool.transaction((client) => fetchQuote(client, signal), { signal }),
+      everyMs: resolved.quoteRefreshMs,
+      timeoutMs: resolved.upstreamTimeoutMs,
+      backoff: quoteRefresherBackoff,
+    }),
+  );
 
   let port = resolved.port;
   await infra.supervisor.startChild(

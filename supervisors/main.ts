@@ -4,7 +4,8 @@ import { startBackend, type Backend } from './backend.js';
 /**
  * `npm start`: the example back end under supervision on the embedded defaults.
  * Environment: PORT (default 3000), REDIS_URL (switches the rate limiters to Redis),
- * UPSTREAM_FAILURE_RATE (default 0.1), UPSTREAM_LATENCY_MS (default 2), CLIENT_RATE (default 200).
+ * UPSTREAM_FAILURE_RATE (default 0.1), UPSTREAM_LATENCY_MS (default 2), CLIENT_RATE (default 200),
+ * QUOTE_REFRESH_MS (default 5000).
  * SIGINT or SIGTERM: stop accepting, drain calls in flight, stop the tree in order, exit 0.
  *
  * The start script runs this file with `exec node --import tsx`, so the shell npm spawns becomes
@@ -13,12 +14,14 @@ import { startBackend, type Backend } from './backend.js';
  * this process running, orphaned.
  */
 function describe(event: TelemetryEvent): string {
-  const { supervisor, child, reason, error, breaker, from, to } = event.metadata as Record<string, unknown>;
+  const { supervisor, child, reason, error, breaker, from, to, attempt } = event.metadata as Record<string, unknown>;
   const parts = [event.name];
   if (supervisor) parts.push(`supervisor=${String(supervisor)}`);
   if (child) parts.push(`child=${String(child)}`);
   if (reason) parts.push(`reason=${String(reason)}`);
   if (event.measurements.restarts !== undefined) parts.push(`restarts=${event.measurements.restarts}`);
+  if (event.measurements.delay !== undefined) parts.push(`delay=${Math.round(event.measurements.delay)}ms`);
+  if (attempt !== undefined) parts.push(`attempt=${String(attempt)}`);
   if (breaker) parts.push(`breaker=${String(breaker)} ${String(from)}->${String(to)}`);
   if (error instanceof Error) parts.push(`(${error.message})`);
   return `[telemetry] ${parts.join(' ')}`;
@@ -57,6 +60,7 @@ const starting = startBackend({
     latencyMs: number(process.env.UPSTREAM_LATENCY_MS, 2),
   },
   clientRate: number(process.env.CLIENT_RATE, 200),
+  quoteRefreshMs: number(process.env.QUOTE_REFRESH_MS, 5_000),
 });
 started = starting.catch(() => undefined);
 const backend = await starting.catch((error: unknown) => {
@@ -69,6 +73,7 @@ if (backend !== undefined && !stopping) {
   console.log(`overseer example back end listening on ${backend.url} (upstream ${backend.upstream.origin})`);
   console.log(`  GET ${backend.url}/quote   GET ${backend.url}/cpu?n=27   GET ${backend.url}/metrics   GET ${backend.url}/health`);
   console.log(`  POST ${backend.url}/crash?child=http crashes the HTTP server child: watch its supervisor restart it, here and in /health`);
+  console.log(`  POST ${backend.url}/crash?child=quote-refresher crashes the quote refresher: its supervisor restarts it after a backoff (1 s, 2 s, 4 s ...), shown in /health`);
   void backend.infra.supervisor.exited.then((reason) => {
     if (stopping) return;
     console.error(`the supervision tree gave up (${reason}); exiting`);

@@ -1,6 +1,7 @@
-import { createServer, Server as NetServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { connect, createServer, Server as NetServer } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTelemetry, isConfigError, type TelemetryEvent } from '../../src/index.js';
+import { parseStrictly, promtoolCheck, promtoolRequired } from '../monitoring/exposition-checks.js';
 import { startBackend, type Backend, type BackendOptions } from '../../supervisors/backend.js';
 import { startFlakyUpstream } from '../../supervisors/flaky-upstream.js';
 
@@ -97,8 +98,9 @@ describe('the example back end over real HTTP', () => {
     expect(health.status).toBe(200);
     expect(health.body.breakers).toEqual({ 'quotes/upstream': 'closed' });
     expect(health.body.pools['quotes/upstream']).toMatchObject({ state: expect.any(String), checkedOut: 0 });
-    expect(health.body.tree.children.map((child: { id: string }) => child.id)).toEqual(['infrastructure/quotes', 'infrastructure/compute', 'http']);
-    expect(health.body.tree.children.map((child: { restarts: number }) => child.restarts)).toEqual([0, 0, 0]);
+    expect(health.body.tree.children.map((child: { id: string }) => child.id)).toEqual(['infrastructure/quotes', 'infrastructure/compute', 'quote-refresher', 'http']);
+    expect(health.body.tree.children.map((child: { restarts: number }) => child.restarts)).toEqual([0, 0, 0, 0]);
+    expect(health.body.tree.children.map((child: { state: string }) => child.state)).toEqual(['running', 'running', 'running', 'running']);
   });
 
   it('a crash requested with POST /crash?child=http is restarted by the supervisor on the same port, and /health counts it with the last exit reason', async () => {
@@ -107,17 +109,32 @@ describe('the example back end over real HTTP', () => {
     telemetry.select('supervisor.child').subscribe((event) => events.push(`${event.name} ${String(event.metadata.child)} ${String(event.metadata.reason ?? '')}`.trim()));
     backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, telemetry });
     const url = backend.url;
-    expect((await get('/crash?child=nope', 'spec', 'POST'))).toMatchObject({ status: 404, body: { crashable: ['http'] } });
+    expect(await get('/crash?child=nope', 'spec', 'POST')).toMatchObject({ status: 404, body: { crashable: ['quote-refresher', 'http'] } });
     const crash = await get('/crash?child=http', 'spec', 'POST');
     expect(crash).toMatchObject({ status: 202, body: { crashing: 'http' } });
     await expect.poll(() => events, { timeout: 5_000 }).toContain('supervisor.child.restarted http');
     expect(events).toContain('supervisor.child.exited http error');
     expect(backend.url).toBe(url);
+    // The restarted server answers at the address the first start bound with port 0.
+    expect((await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
     const health = await get('/health');
     expect(health.status).toBe(200);
     const http = health.body.tree.children.find((child: { id: string }) => child.id === 'http');
     expect(http).toMatchObject({ running: true, restarts: 1, lastExit: { reason: 'error', error: 'crash requested by POST /crash?child=http' } });
     expect((await get('/quote')).status).toBe(200);
+  });
+
+  it('/health answers 200 while a namespace is terminated, showing it stopped beside the running children', async () => {
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, telemetry: createTelemetry() });
+    await backend.infra.supervisor.terminateChild('quotes');
+    const health = await get('/health');
+    expect(health.status).toBe(200);
+    expect(health.body.tree.children.map((child: { id: string; state: string }) => `${child.id} ${child.state}`)).toEqual([
+      'quotes stopped',
+      'infrastructure/compute running',
+      'quote-refresher running',
+      'http running',
+    ]);
   });
 
   it('POST is refused on the other routes and GET on /crash', async () => {
@@ -217,6 +234,207 @@ describe('the example back end over real HTTP', () => {
     }
   });
 });
+
+describe('the example back end refuses bad request input with a clear 4xx', () => {
+  let shared: Backend;
+  beforeAll(async () => {
+    shared = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, clientRate: 1_000, telemetry: createTelemetry() });
+  });
+  afterAll(() => shared.stop());
+
+  const ask = async (target: string, method = 'GET'): Promise<{ status: number; headers: string; body: any }> => {
+    const port = Number(new URL(shared.url).port);
+    const answer = await rawRequest(port, `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    const split = answer.indexOf('\r\n\r\n');
+    const head = answer.slice(0, split);
+    const raw = answer.slice(split + 4);
+    const text = /\r\ntransfer-encoding: chunked/i.test(head) ? dechunked(raw) : raw;
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Not JSON: kept as text.
+    }
+    return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), headers: head.toLowerCase(), body };
+  };
+
+  it('/cpu clamps n into [1, 32]: n=3000000000 and a 400-digit n compute fib(32), n=-7 and n=0 fib(1)', async () => {
+    expect(await ask('/cpu?n=3000000000')).toMatchObject({ status: 200, body: { n: 32, fib: 2_178_309 } });
+    expect(await ask(`/cpu?n=${'9'.repeat(400)}`)).toMatchObject({ status: 200, body: { n: 32, fib: 2_178_309 } });
+    expect(await ask('/cpu?n=-7')).toMatchObject({ status: 200, body: { n: 1, fib: 1 } });
+    expect(await ask('/cpu?n=0')).toMatchObject({ status: 200, body: { n: 1, fib: 1 } });
+    expect(await ask('/cpu?n=%2B12')).toMatchObject({ status: 200, body: { n: 12, fib: 144 } });
+  });
+
+  it('/cpu computes the default n=25 when n is missing or empty', async () => {
+    expect(await ask('/cpu')).toMatchObject({ status: 200, body: { n: 25, fib: 75_025 } });
+    expect(await ask('/cpu?n=')).toMatchObject({ status: 200, body: { n: 25, fib: 75_025 } });
+  });
+
+  it.each<[string, string]>([
+    ...['abc', '1.5', '1e3', '0x10', ' 5', '5 ', '--5', '%ZZ', 'NaN', 'Infinity'].map((n): [string, string] => [JSON.stringify(n), n]),
+    ['a 10 kB string', 'x'.repeat(10_000)],
+  ])('/cpu answers 400 naming n for n=%s, echoing at most 64 characters of it', async (_label, n) => {
+    const answer = await ask(`/cpu?n=${encodeURIComponent(n)}`.replace('%25ZZ', '%ZZ'));
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ error: 'ERR_BAD_REQUEST', parameter: 'n', message: expect.stringContaining('an integer') });
+    expect(String(answer.body.value).length).toBeLessThanOrEqual(64);
+  });
+
+  it('/cpu answers 400 when n is given twice', async () => {
+    expect(await ask('/cpu?n=3&n=4')).toMatchObject({ status: 400, body: { error: 'ERR_BAD_REQUEST', parameter: 'n' } });
+  });
+
+  it('a request target that is not a URL (//[, http://[::1/x) is a 400, not a 500', async () => {
+    expect(await ask('//[')).toMatchObject({ status: 400, body: { error: 'ERR_BAD_REQUEST' } });
+    expect(await ask('http://[::1/x')).toMatchObject({ status: 400, body: { error: 'ERR_BAD_REQUEST' } });
+  });
+
+  it('POST /crash without a child, or with an empty or repeated one, is a 400 naming the parameter', async () => {
+    for (const target of ['/crash', '/crash?child=', '/crash?child=http&child=http']) {
+      expect(await ask(target, 'POST'), target).toMatchObject({ status: 400, body: { error: 'ERR_BAD_REQUEST', parameter: 'child' } });
+    }
+  });
+
+  it('POST /crash of an unknown child (a supervisor, a 3000-character id) is a 404 listing the crashable children, echoing at most 64 characters', async () => {
+    for (const child of ['infrastructure/quotes', 'quotes', 'x'.repeat(3_000)]) {
+      const answer = await ask(`/crash?child=${child}`, 'POST');
+      expect(answer).toMatchObject({ status: 404, body: { error: 'ERR_NOT_FOUND', crashable: ['quote-refresher', 'http'] } });
+      expect(String(answer.body.child).length).toBeLessThanOrEqual(64);
+    }
+  });
+
+  it('a wrong method is a 405 that names the allowed one in Allow, and an unknown route a 404', async () => {
+    const post = await ask('/health', 'POST');
+    expect(post.status).toBe(405);
+    expect(post.headers).toContain('allow: get');
+    const get = await ask('/crash?child=http');
+    expect(get.status).toBe(405);
+    expect(get.headers).toContain('allow: post');
+    expect((await ask('/nope')).status).toBe(404);
+    // Still serving after all of the above.
+    expect((await ask('/quote')).status).toBe(200);
+  });
+
+  it("configure on the running back end's tree refuses a null namespace patch with a ConfigError naming patch.quotes, changing nothing", () => {
+    let thrown: unknown;
+    try {
+      shared.infra.configure({ quotes: null } as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isConfigError(thrown) ? thrown.option : thrown).toBe('patch.quotes');
+    expect(shared.infra.breaker('quotes', 'upstream').state()).toBe('closed');
+  });
+});
+
+describe('the example back end shows restarts with backoff', () => {
+  it('POST /crash?child=quote-refresher: /health shows it in backoff with the time left, then running again; /metrics counts the backoff', async () => {
+    const telemetry = createTelemetry();
+    const backoffs: TelemetryEvent[] = [];
+    telemetry.select('supervisor.child.backoff').subscribe((event) => backoffs.push(event));
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, telemetry });
+    const refresher = async (): Promise<any> =>
+      (await get('/health')).body.tree.children.find((child: { id: string }) => child.id === 'quote-refresher');
+    expect(await refresher()).toMatchObject({ state: 'running', running: true, restarts: 0 });
+
+    expect(await get('/crash?child=quote-refresher', 'spec', 'POST')).toMatchObject({ status: 202, body: { crashing: 'quote-refresher' } });
+    await expect.poll(refresher, { timeout: 5_000, interval: 20 }).toMatchObject({ state: 'backoff' });
+    const waiting = await refresher();
+    // The first restart waits minMs 1000 ms × (1 + u·0.2): at most 1200 ms.
+    expect(waiting).toMatchObject({ running: false, restarts: 0, lastExit: { reason: 'error', error: 'crash requested by POST /crash?child=quote-refresher' } });
+    expect(waiting.restartInMs).toBeGreaterThan(0);
+    expect(waiting.restartInMs).toBeLessThanOrEqual(1_200);
+    expect(backoffs).toHaveLength(1);
+    expect(backoffs[0]).toMatchObject({ metadata: { supervisor: 'infrastructure', child: 'quote-refresher', attempt: 1 } });
+    expect(backoffs[0]!.measurements.delay).toBeGreaterThanOrEqual(1_000);
+    expect(backoffs[0]!.measurements.delay).toBeLessThanOrEqual(1_200);
+
+    // A child waiting for its restart has nothing to crash.
+    expect(await get('/crash?child=quote-refresher', 'spec', 'POST')).toMatchObject({ status: 409, body: { child: 'quote-refresher', state: 'backoff' } });
+    const during = await get('/metrics');
+    expect(during.body).toMatch(/^supervisor_child_backoff_total\{supervisor="infrastructure"\} 1$/m);
+    expect(during.body).toMatch(/^supervisor_children_in_backoff\{supervisor="infrastructure"\} 1$/m);
+    expect(during.body).toMatch(/^supervisor_children_in_backoff\{supervisor="infrastructure\/quotes"\} 0$/m);
+    const families = parseStrictly(during.body);
+    expect(families.get('supervisor_children_in_backoff')?.type).toBe('GAUGE');
+    expect(families.get('supervisor_child_backoff_total')?.type).toBe('COUNTER');
+    if (promtoolRequired()) expect(promtoolCheck(during.body)).toEqual({ status: 0, output: '' });
+
+    await expect.poll(refresher, { timeout: 5_000, interval: 50 }).toMatchObject({ state: 'running', running: true, restarts: 1 });
+    expect(await refresher()).not.toHaveProperty('restartInMs');
+    const after = await get('/metrics');
+    expect(after.body).toMatch(/^supervisor_child_backoff_total\{supervisor="infrastructure"\} 1$/m);
+    expect(after.body).toMatch(/^supervisor_children_in_backoff\{supervisor="infrastructure"\} 0$/m);
+  });
+
+  it('two crash requests for the quote refresher at once crash it once: one exit, one backoff, each request answered 202 or 409', async () => {
+    const telemetry = createTelemetry();
+    const events: string[] = [];
+    telemetry.select('supervisor.child').subscribe((event) => {
+      if (event.metadata.child === 'quote-refresher') events.push(event.name);
+    });
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, telemetry });
+    const answers = await Promise.all([1, 2].map(() => get('/crash?child=quote-refresher', 'spec', 'POST')));
+    expect(answers.map((answer) => answer.status).every((status) => status === 202 || status === 409)).toBe(true);
+    await expect.poll(() => events, { timeout: 5_000 }).toContain('supervisor.child.backoff');
+    // Past the second request's deferred send: nothing more happens until the restart is due.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(events).toEqual(['supervisor.child.started', 'supervisor.child.exited', 'supervisor.child.backoff']);
+  });
+
+  it('the quote refresher crashes when the upstream fails, and its supervisor waits out a backoff before restarting it', async () => {
+    const telemetry = createTelemetry();
+    const events: string[] = [];
+    telemetry.select('supervisor.child').subscribe((event) => {
+      if (event.metadata.child === 'quote-refresher') events.push(`${event.name} ${event.metadata.error instanceof Error ? event.metadata.error.message : ''}`.trim());
+    });
+    backend = await startBackend({ port: 0, upstream: { failureRate: 1, latencyMs: 0 }, quoteRefreshMs: 20, telemetry });
+    await expect.poll(() => events, { timeout: 5_000 }).toContain('supervisor.child.backoff');
+    expect(events.slice(0, 3)).toEqual(['supervisor.child.started', 'supervisor.child.exited upstream answered 500', 'supervisor.child.backoff']);
+    const health = await get('/health');
+    expect(health.body.tree.children.find((child: { id: string }) => child.id === 'quote-refresher')).toMatchObject({ state: 'backoff' });
+  });
+
+  it('quoteRefreshMs must be a finite number > 0', async () => {
+    for (const quoteRefreshMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
+      const error = await startBackend({ port: 0, quoteRefreshMs, telemetry: createTelemetry() }).then(
+        (started) => started.stop().then(() => 'started'),
+        (reason: unknown) => reason,
+      );
+      expect(isConfigError(error) ? error.option : error).toBe('quoteRefreshMs');
+    }
+  });
+});
+
+/** The body of a `transfer-encoding: chunked` answer. */
+function dechunked(raw: string): string {
+  let body = '';
+  let rest = raw;
+  for (;;) {
+    const lineEnd = rest.indexOf('\r\n');
+    const size = Number.parseInt(rest.slice(0, lineEnd), 16);
+    if (!(size > 0)) return body;
+    body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+    rest = rest.slice(lineEnd + 2 + size + 2);
+  }
+}
+
+/** Sends `request` as it is on a fresh TCP connection and returns the whole answer (bounded: 5 s). */
+function rawRequest(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(5_000, () => {
+      socket.destroy();
+      reject(new Error(`no answer to ${JSON.stringify(request.slice(0, 80))} within 5 s`));
+    });
+  });
+}
 
 /** What `run` throws, or 'returned'. */
 function catching(run: () => unknown): unknown {

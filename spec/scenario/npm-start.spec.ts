@@ -26,9 +26,9 @@ function alive(pid: number): boolean {
 /**
  * Runs the command the README gives, `npm start`, as a real process tree (npm, then whatever npm
  * spawns) in a process group of its own, on a free port. It talks to it over HTTP, asks it to
- * crash its HTTP server child, then sends SIGTERM to the npm process itself, as a container
- * runtime or a process manager does, and expects an orderly stop with exit code 0 and no process
- * of the tree left behind.
+ * crash its HTTP server child and its quote refresher (restarted after a backoff), then sends
+ * SIGTERM to the npm process itself, as a container runtime or a process manager does, and
+ * expects an orderly stop with exit code 0 and no process of the tree left behind.
  */
 describe('npm start: the example back end', () => {
   let npm: ChildProcess;
@@ -85,6 +85,24 @@ describe('npm start: the example back end', () => {
     expect(health.tree.children.find((child) => child.id === 'http')).toMatchObject({ restarts: 1, lastExit: { reason: 'error' } });
   });
 
+  it('a crash of the quote refresher is restarted after a backoff: logged with its delay, and /health shows it in backoff with the time left, then running', async () => {
+    const refresher = async (): Promise<{ state: string; restartInMs?: number; restarts: number } | undefined> => {
+      const health = (await (await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) })).json()) as {
+        tree: { children: Array<{ id: string; state: string; restartInMs?: number; restarts: number }> };
+      };
+      return health.tree.children.find((child) => child.id === 'quote-refresher');
+    };
+    const crash = await fetch(`${url}/crash?child=quote-refresher`, { method: 'POST', signal: AbortSignal.timeout(5_000) });
+    expect(crash.status).toBe(202);
+    await expect.poll(refresher, { timeout: 5_000, interval: 20 }).toMatchObject({ state: 'backoff' });
+    expect((await refresher())?.restartInMs).toBeGreaterThan(0);
+    await expect.poll(() => output, { timeout: 5_000, interval: 50 }).toMatch(
+      /\[telemetry\] supervisor\.child\.backoff supervisor=infrastructure child=quote-refresher delay=1\d{3}ms attempt=1/,
+    );
+    await expect.poll(refresher, { timeout: 5_000, interval: 50 }).toMatchObject({ state: 'running', restarts: 1 });
+    expect(output).toContain('[telemetry] supervisor.child.restarted supervisor=infrastructure child=quote-refresher');
+  });
+
   it('SIGTERM to the npm process itself drains, stops the tree in reverse order and exits 0, leaving no process behind', async () => {
     const tree = processGroup(npm.pid!);
     expect(tree.map((entry) => entry.pid)).toContain(npm.pid);
@@ -95,7 +113,7 @@ describe('npm start: the example back end', () => {
     await expect.poll(() => tree.filter((entry) => alive(entry.pid)).map((entry) => entry.command), { timeout: 5_000 }).toEqual([]);
     await expect.poll(() => processGroup(npm.pid!), { timeout: 5_000 }).toEqual([]);
     const stops = output.split('\n').filter((line) => line.includes('reason=shutdown') && line.includes('supervisor=infrastructure child='));
-    expect(stops.map((line) => /child=(\S+)/.exec(line)?.[1])).toEqual(['http', 'compute', 'quotes']);
+    expect(stops.map((line) => /child=(\S+)/.exec(line)?.[1])).toEqual(['http', 'quote-refresher', 'compute', 'quotes']);
     expect(output).toContain('stopped cleanly');
   }, 40_000);
 });
