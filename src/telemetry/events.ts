@@ -16,6 +16,7 @@ export const TelemetryEvents = Object.freeze({
   poolCheckout: 'pool.checkout',
   poolWorkerExit: 'pool.worker.exit',
   poolWorkerDestroyFailed: 'pool.worker.destroy_failed',
+  telemetrySubscriberError: 'telemetry.subscriber_error',
 } as const);
 
 /** Any event name from {@link TelemetryEvents}. */

@@ -1,4 +1,4 @@
-export { Telemetry, createTelemetry, telemetry, reportSubscriberError } from './telemetry.js';
+export { Telemetry, createTelemetry, telemetry } from './telemetry.js';
 export type { TelemetryEvent, TelemetryOptions } from './telemetry.js';
 export { TelemetryEvents, type TelemetryEventName } from './events.js';
 export * from './metrics/index.js';

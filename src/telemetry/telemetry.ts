@@ -1,6 +1,8 @@
-import { Observable, Subject, filter, config as rxjsConfig } from 'rxjs';
+import { Subject, filter, type Observable } from 'rxjs';
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
+import { TelemetryEvents } from './events.js';
+import { GuardedObservable } from './guarded-observable.js';
 
 /** One thing that happened, as every component reports it. */
 export interface TelemetryEvent {
@@ -27,9 +29,11 @@ const noMetadata: Record<string, unknown> = Object.freeze({}) as Record<string, 
  * A hot stream of {@link TelemetryEvent}s on an RxJS `Subject`.
  *
  * Emitting with no subscriber returns before the event object is built. A subscriber that throws
- * is isolated: RxJS catches the error where it is delivered, so the emitter and the other
- * subscribers carry on, and the error is reported once as a process warning (see
- * {@link reportSubscriberError}).
+ * is isolated, without touching RxJS's global `config`: `events$` and every observable piped from
+ * it catch what a subscriber's callback throws (see {@link GuardedObservable}), so the emitter and
+ * the other subscribers carry on; the error is reported once, as a
+ * `telemetry.subscriber_error` event (metadata `error`) and as a process warning with code
+ * `OVERSEER_SUBSCRIBER_ERROR`.
  *
  * @example
  * ```ts
@@ -41,10 +45,17 @@ export class Telemetry {
   readonly events$: Observable<TelemetryEvent>;
   private readonly subject = new Subject<TelemetryEvent>();
   private readonly clock: Clock;
+  /** What subscribers threw during the delivery in progress, reported once it has finished. */
+  private unreported: unknown[] = [];
+  /** Set while subscriber errors are being reported: what is thrown meanwhile is not reported again. */
+  private reporting = false;
 
   constructor(options: TelemetryOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.events$ = this.subject.asObservable();
+    this.events$ = new GuardedObservable<TelemetryEvent>(
+      (error) => this.noteSubscriberError(error),
+      (subscriber) => this.subject.subscribe(subscriber),
+    );
   }
 
   /** True while anyone is subscribed; emitters may skip building measurements when false. */
@@ -70,6 +81,7 @@ export class Telemetry {
       measurements: measurements ?? noMeasurements,
       metadata: metadata ?? noMetadata,
     });
+    if (this.unreported.length > 0) this.reportSubscriberErrors();
   }
 
   /**
@@ -89,25 +101,44 @@ export class Telemetry {
       throw error;
     }
   }
+
+  /** A subscriber's callback threw: noted, and reported once the event has reached every subscriber. */
+  private noteSubscriberError(error: unknown): void {
+    if (this.reporting) return;
+    this.unreported.push(error);
+    // Thrown outside an emit (an error or completion callback): reported at once.
+    if (this.unreported.length === 1) queueMicrotask(() => this.reportSubscriberErrors());
+  }
+
+  /**
+   * Reports each noted error as a process warning and as a `telemetry.subscriber_error` event.
+   * What a subscriber throws while those events are delivered is not reported again: a subscriber
+   * that throws on every event would otherwise report its own reports for ever.
+   */
+  private reportSubscriberErrors(): void {
+    if (this.reporting || this.unreported.length === 0) return;
+    const errors = this.unreported;
+    this.unreported = [];
+    this.reporting = true;
+    try {
+      for (const error of errors) {
+        warnOfSubscriberError(error);
+        this.emit(TelemetryEvents.telemetrySubscriberError, undefined, { error });
+      }
+    } finally {
+      this.reporting = false;
+    }
+  }
 }
 
-/**
- * Where errors thrown by telemetry subscribers end up: RxJS hands every error a subscriber throws
- * to `config.onUnhandledError`, whose default rethrows it on a timer and so crashes the process.
- * overseer installs this reporter there when the application has not set one, so that a faulty
- * metrics subscriber costs a warning, not the service. It reports each error exactly once, as a
- * process warning with code `OVERSEER_SUBSCRIBER_ERROR`. An application that sets its own
- * `config.onUnhandledError` keeps it.
- */
-export function reportSubscriberError(error: unknown): void {
+/** Reports what a telemetry subscriber threw as a process warning (code `OVERSEER_SUBSCRIBER_ERROR`). */
+function warnOfSubscriberError(error: unknown): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.emitWarning(`A telemetry subscriber threw: ${detail}`, {
     type: 'OverseerTelemetryWarning',
     code: 'OVERSEER_SUBSCRIBER_ERROR',
   });
 }
-
-if (rxjsConfig.onUnhandledError === null) rxjsConfig.onUnhandledError = reportSubscriberError;
 
 /** Creates a separate {@link Telemetry}, e.g. one per test, with its own clock. */
 export function createTelemetry(options?: TelemetryOptions): Telemetry {

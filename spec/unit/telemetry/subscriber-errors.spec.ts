@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { filter, map } from 'rxjs';
 import { createTelemetry, createTestClock } from '../../../src/index.js';
 
 interface ProcessWarning extends Error {
@@ -47,9 +48,11 @@ describe('a subscriber that throws never breaks the emitter or the other subscri
     const names = ['pool.checkout', 'breaker.call', 'pool.worker.exit'];
     for (const name of names) expect(() => telemetry.emit(name, { duration: 1 }, { pool: 'db' })).not.toThrow();
 
-    expect(before).toEqual(names);
-    expect(thrower).toEqual(names);
-    expect(after).toEqual(names);
+    // Each error is reported to the subscribers too, right after the event it broke on.
+    const reported = names.flatMap((name) => [name, 'telemetry.subscriber_error']);
+    expect(before).toEqual(reported);
+    expect(thrower).toEqual(reported);
+    expect(after).toEqual(reported);
     expect(selected).toEqual(['pool.checkout', 'pool.worker.exit']);
     await vi.waitFor(() => expect(warnings).toHaveLength(3), { timeout: 2_000, interval: 5 });
   });
@@ -87,7 +90,50 @@ describe('a subscriber that throws never breaks the emitter or the other subscri
     telemetry.events$.subscribe((event) => seen.push(event.name));
 
     await expect(telemetry.span('job.run', {}, () => 'ok')).resolves.toBe('ok');
-    expect(seen).toEqual(['job.run.start', 'job.run.stop']);
+    expect(seen).toEqual(['job.run.start', 'telemetry.subscriber_error', 'job.run.stop', 'telemetry.subscriber_error']);
     await vi.waitFor(() => expect(warnings).toHaveLength(2), { timeout: 2_000, interval: 5 });
+  });
+
+  it('reports the error as a telemetry.subscriber_error event carrying it, to the other subscribers', () => {
+    const telemetry = createTelemetry({ clock: createTestClock() });
+    const broken = new Error('exporter broke');
+    telemetry.select('pool').subscribe(() => {
+      throw broken;
+    });
+    const reports: unknown[] = [];
+    telemetry.select('telemetry.subscriber_error').subscribe((event) => reports.push(event.metadata.error));
+    telemetry.emit('pool.checkout');
+    expect(reports).toEqual([broken]);
+  });
+
+  it('guards subscribers of piped streams, observer objects, and streams that error without an error callback', () => {
+    const telemetry = createTelemetry({ clock: createTestClock() });
+    const reports: unknown[] = [];
+    telemetry.select('telemetry.subscriber_error').subscribe((event) => reports.push(event.metadata.error));
+    const fromNext = new Error('from an observer object');
+    telemetry.events$.pipe(filter((event) => event.name === 'a')).subscribe({
+      next() {
+        throw fromNext;
+      },
+    });
+    const fromMap = new Error('from a map in the pipe');
+    telemetry.events$
+      .pipe(
+        map((event) => {
+          if (event.name === 'a') throw fromMap;
+          return event;
+        }),
+      )
+      .subscribe(() => undefined);
+    expect(() => telemetry.emit('a')).not.toThrow();
+    expect(reports).toEqual([fromNext, fromMap]);
+    // The piped stream that errored has ended; the others still deliver.
+    telemetry.emit('a');
+    expect(reports).toEqual([fromNext, fromMap, fromNext]);
+  });
+
+  it('changes no global RxJS setting', async () => {
+    const { config } = await import('rxjs');
+    expect(config.onUnhandledError).toBeNull();
   });
 });
