@@ -224,6 +224,7 @@ function stablePool<W>(spec: PoolChildSpec<W>, name: string): Pool<W> {
     transaction: (fn, options) => attempt(() => now().transaction(fn, options)),
     status: () => now().status(),
     stop: () => attempt(() => now().stop()),
+    [Symbol.asyncDispose]: () => attempt(() => now().stop()),
     reconfigure: (patch) => spec.reconfigure(patch),
   };
 }
@@ -239,6 +240,7 @@ function stableThreadPool<Task, Result>(spec: ThreadPoolChildSpec<Task, Result>,
     run: (task, options) => attempt(() => now().run(task, options)),
     status: () => now().status(),
     stop: () => attempt(() => now().stop()),
+    [Symbol.asyncDispose]: () => attempt(() => now().stop()),
   };
 }
 

@@ -16,6 +16,8 @@ export interface Lease<W> {
   release(): void;
   /** The worker is broken: the pool destroys it and replaces it as poolboy does. */
   destroy(reason?: unknown): void;
+  /** Releases it (see `release`), so that `using lease = await pool.checkout()` returns it with the scope. */
+  [Symbol.dispose](): void;
 }
 
 /**
@@ -62,6 +64,8 @@ export interface Pool<W> {
    * flight are not awaited: their workers are destroyed when they arrive.
    */
   stop(): Promise<void>;
+  /** Stops it (see `stop`), so that `await using` ends it with the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
   /**
    * Changes options live (a hot reload) without dropping anything: a larger `size` turns overflow
    * workers into base workers and creates the rest; a smaller one dismisses idle workers, and
@@ -125,6 +129,10 @@ class PoolLease<W> implements Lease<W> {
     if (this.done) return;
     this.done = true;
     this.pool.checkin(this.record);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
   }
 
   destroy(reason?: unknown): void {
@@ -553,6 +561,10 @@ export class ResourcePool<W> implements Pool<W> {
     } finally {
       lease.release();
     }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   stop(): Promise<void> {

@@ -70,6 +70,8 @@ export interface ThreadPool<Task = unknown, Result = unknown> {
   status(): ThreadPoolStatus;
   /** Rejects queued and running tasks with `PoolStoppedError`, terminates every thread and resolves when they have exited. */
   stop(): Promise<void>;
+  /** Stops it (see `stop`), so that `await using` ends it with the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** The module piscina loads in every thread: it loads the worker entry and checks what goes back (see thread-entry.mjs). */
@@ -511,6 +513,10 @@ export class PiscinaThreadPool<Task = unknown, Result = unknown> implements Thre
       completed: this.completed,
       crashed: this.crashed,
     };
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   stop(): Promise<void> {

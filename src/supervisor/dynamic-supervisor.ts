@@ -61,6 +61,7 @@ function launchDynamicSupervisor(options: DynamicSupervisorOptions): Promise<Dyn
     whichChildren: () => engine.whichChildren(),
     countChildren: () => engine.countChildren(),
     stop: () => engine.stop(),
+    [Symbol.asyncDispose]: () => engine.stop(),
   } satisfies DynamicSupervisor);
   return engine.startInitialChildren([]).then(() => Object.freeze(handle));
 }

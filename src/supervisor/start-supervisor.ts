@@ -80,6 +80,7 @@ function launchSupervisor(
     restartChild: (childId: string) => engine.restartChild(childId),
     deleteChild: (childId: string) => engine.deleteChild(childId),
     stop: () => engine.stop(),
+    [Symbol.asyncDispose]: () => engine.stop(),
   } satisfies Supervisor);
   return { engine, started: engine.startInitialChildren(resolved.children).then(() => Object.freeze(handle)) };
 }

@@ -148,6 +148,8 @@ export interface Supervisor {
   deleteChild(id: string): Promise<void>;
   /** Stops the children in reverse start order, after any start in flight; `ref.stop()` kills at once. */
   stop(): Promise<void>;
+  /** Stops it (see `stop`), so that `await using` ends it with the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** The spec of a child of a dynamic supervisor: the id is optional and generated when absent. */
@@ -163,6 +165,8 @@ export interface DynamicSupervisor {
   whichChildren(): ChildInfo[];
   countChildren(): ChildCounts;
   stop(): Promise<void>;
+  /** Stops it (see `stop`), so that `await using` ends it with the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Options of {@link startDynamicSupervisor}. */
