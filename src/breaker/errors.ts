@@ -1,4 +1,4 @@
-import { OverseerError, describeValue, hasCode, withoutStack } from '../core/index.js';
+import { OverseerError, brandOverseerError, describeValue, hasCode, withoutStack } from '../core/index.js';
 
 /**
  * A breaker refused a call without running it: it is open, half-open with every probe slot taken,
@@ -82,6 +82,7 @@ export class BreakerArgumentError extends TypeError {
     this.value = value;
   }
 }
+brandOverseerError(BreakerArgumentError);
 
 /** True when `error` is a {@link BreakerArgumentError}, even from another copy of the package. */
 export function isBreakerArgumentError(error: unknown): error is BreakerArgumentError {

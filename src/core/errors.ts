@@ -6,12 +6,12 @@
 const overseerErrorBrand: unique symbol = Symbol.for('overseer.error');
 
 /**
- * The base class of every error overseer raises at run time (configuration errors are the
- * exception: `ConfigError` is a `TypeError`, as the contract asks).
- *
- * Every subclass carries a stable `code` and the package's brand; check them with
- * {@link hasOverseerCode} (or a guard built on it) rather than `instanceof`, which fails when two
- * copies of the package are installed.
+ * The base class of every error overseer raises. Every one carries a stable `code` and the
+ * package's brand; check them with the guards (`isPoolTimeoutError(e)`, {@link hasOverseerCode})
+ * rather than `instanceof` of a subclass, which fails when two copies of the package are
+ * installed. The errors that must be `TypeError`s (`ConfigError`, {@link InvalidArgumentError})
+ * extend `TypeError` and carry the brand, so `error instanceof OverseerError` holds for them too:
+ * `instanceof OverseerError` checks the brand, whichever copy of the package made the error.
  */
 export abstract class OverseerError extends Error {
   /** A stable, machine-readable identifier of the failure. */
@@ -21,9 +21,22 @@ export abstract class OverseerError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+
+  /** `instanceof OverseerError` tests the brand; `instanceof` a subclass works as usual. */
+  static override [Symbol.hasInstance](this: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+    if (this === OverseerError) return isOverseerError(value);
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
 }
-// On the prototype: every instance, of every subclass, is branded at no cost per error.
-Object.defineProperty(OverseerError.prototype, overseerErrorBrand, { value: true });
+
+/**
+ * Brands an error class that cannot extend {@link OverseerError} (a `TypeError`) as one of the
+ * package's errors. On the prototype: every instance is branded at no cost per error.
+ */
+export function brandOverseerError(errorClass: { prototype: object }): void {
+  Object.defineProperty(errorClass.prototype, overseerErrorBrand, { value: true });
+}
+brandOverseerError(OverseerError);
 
 /** True when `error` is an {@link OverseerError} of any copy of the package (by its brand, not `instanceof`). */
 export function isOverseerError(error: unknown): error is OverseerError {
@@ -60,6 +73,34 @@ export class ConfigError extends TypeError {
     this.value = value;
   }
 }
+brandOverseerError(ConfigError);
+
+/**
+ * A per-call argument that is not what the method takes (a key that is not a string, a cost
+ * that is negative): the caller's programming error, rejected before anything happens. A
+ * `TypeError`, as {@link ConfigError} is, and an overseer error (code `'ERR_INVALID_ARGUMENT'`).
+ */
+export class InvalidArgumentError extends TypeError {
+  /** Always `'ERR_INVALID_ARGUMENT'`. */
+  readonly code = 'ERR_INVALID_ARGUMENT' as const;
+  /** The argument that was wrong, as `method.argument` (`hit.cost`). */
+  readonly argument: string;
+  /** The value it had. */
+  readonly value: unknown;
+
+  constructor(argument: string, value: unknown, expectation: string) {
+    super(`Invalid argument ${argument}: expected ${expectation}, got ${describeValue(value)}`);
+    this.name = 'InvalidArgumentError';
+    this.argument = argument;
+    this.value = value;
+  }
+}
+brandOverseerError(InvalidArgumentError);
+
+/** True when `error` is an {@link InvalidArgumentError}, even one from another copy of the package. */
+export function isInvalidArgumentError(error: unknown): error is InvalidArgumentError {
+  return hasOverseerCode(error, 'ERR_INVALID_ARGUMENT');
+}
 
 /**
  * Builds an error without capturing a stack trace: for expected outcomes (a refusal, a timeout
@@ -78,7 +119,7 @@ export function withoutStack<T>(build: () => T): T {
 
 /** True when `error` is a {@link ConfigError}, even one from another copy of the package. */
 export function isConfigError(error: unknown): error is ConfigError {
-  return hasCode(error, 'ERR_CONFIG');
+  return hasOverseerCode(error, 'ERR_CONFIG');
 }
 
 /** True when `error` is an object whose `code` property equals `code`. */

@@ -1,3 +1,15 @@
-export { OverseerError, ConfigError, isConfigError, isOverseerError, hasCode, hasOverseerCode, describeValue, withoutStack } from './errors.js';
+export {
+  OverseerError,
+  ConfigError,
+  InvalidArgumentError,
+  isConfigError,
+  isInvalidArgumentError,
+  isOverseerError,
+  brandOverseerError,
+  hasCode,
+  hasOverseerCode,
+  describeValue,
+  withoutStack,
+} from './errors.js';
 export * as validate from './validate.js';
 export { attempt } from './attempt.js';
