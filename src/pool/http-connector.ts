@@ -1,5 +1,6 @@
 import { Socket } from 'node:net';
-import { buildConnector, errors } from 'undici';
+import type { buildConnector } from 'undici';
+import { loadUndici } from './optional-dependencies.js';
 
 /** A client's connector that can abandon the connection it is still opening. */
 export interface AbandonableConnector {
@@ -33,7 +34,7 @@ export function abandonableConnector(base: buildConnector.connector): Abandonabl
     abandon(): void {
       const socket = connecting;
       connecting = undefined;
-      socket?.destroy(new errors.ClientDestroyedError());
+      socket?.destroy(new (loadUndici().errors.ClientDestroyedError)());
     },
   };
 }

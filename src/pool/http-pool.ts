@@ -1,4 +1,5 @@
-import { buildConnector, Client } from 'undici';
+import type { Client } from 'undici';
+import { loadUndici } from './optional-dependencies.js';
 import { maxTimerDelayMs, systemClock } from '../clock/index.js';
 import { attempt, ConfigError } from '../core/index.js';
 import { finiteNumber, integer, record } from '../core/validate.js';
@@ -98,6 +99,7 @@ function factoryFor(options: ResolvedHttpWorkerOptions): WorkerFactory<Client> {
   const retired = new WeakSet<Client>();
   const connectors = new WeakMap<Client, AbandonableConnector>();
   // One for the factory, as undici builds one per client by default; it holds the TLS session cache.
+  const { buildConnector, Client } = loadUndici();
   const connector = buildConnector({ timeout: options.connectTimeoutMs });
   return {
     create(context: WorkerContext): Client {

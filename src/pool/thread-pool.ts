@@ -1,6 +1,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TransferListItem, Worker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import { loadPiscina } from './optional-dependencies.js';
 import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import { withoutStack } from '../core/index.js';
@@ -225,7 +226,8 @@ export class PiscinaThreadPool<Task = unknown, Result = unknown> implements Thre
     this.clock = this.options.clock;
     this.telemetry = this.options.telemetry;
     const { filename, minThreads, maxThreads, maxQueue, maxStartFailures, resourceLimits, execArgv, argv, env, workerData } = this.options;
-    this.piscina = new Piscina<Task, Result>({
+    const { Piscina: PiscinaPool } = loadPiscina();
+    this.piscina = new PiscinaPool<Task, Result>({
       filename: threadEntry,
       name: 'default',
       // The accounting decides when threads start and end; piscina only starts one when told.
