@@ -171,9 +171,21 @@ const poolLiveKeys: Readonly<Record<keyof PoolReconfiguration, true>> = {
   retryBackoffMs: true,
 };
 
-/** The name a component reports in errors and telemetry: unique across namespaces, as `<namespace>.<name>`. */
-function qualified(namespace: string, name: string): string {
-  return `${namespace}.${name}`;
+/** A part of a component's name: as it is when it holds no `.` or `"`, else quoted as a JSON string. */
+function namePart(part: string): string {
+  return part.includes('.') || part.includes('"') ? JSON.stringify(part) : part;
+}
+
+/**
+ * The name a component reports in errors and telemetry, and a Redis limiter keys its data by:
+ * `<namespace>.<name>`, each part quoted when it holds a `.` or a `"` (`"billing.eu".api`,
+ * `billing."eu.api"`), so that no two (namespace, name) pairs share a name, while plain names stay
+ * as they read. Unambiguous: a part is either bare (no `.`, no `"`) or a JSON string, which ends
+ * at its first unescaped `"`, so a name splits back into its parts one way only. An insurance
+ * limiter's `<name>.insurance` has three parts, so it never equals a component's name either.
+ */
+export function componentName(namespace: string, name: string): string {
+  return `${namePart(namespace)}.${namePart(name)}`;
 }
 
 /**
@@ -258,8 +270,8 @@ function stableThreadPool<Task, Result>(spec: ThreadPoolChildSpec<Task, Result>,
  * Each namespace has its own supervisor, so a restart storm in one namespace exhausts that
  * namespace's intensity and is restarted by the root, never touching another namespace. Every
  * breaker, limiter, pool and thread pool is named `<namespace>.<name>` in its errors and
- * telemetry, so two namespaces' components of the same name never share metrics; look-ups and
- * child ids use the short name within the namespace. Bad options reject with a `ConfigError`
+ * telemetry (a part holding a `.` or `"` is quoted: `"billing.eu".api`), so two components never
+ * share a name, metrics or Redis keys; look-ups and child ids use the short name within the namespace. Bad options reject with a `ConfigError`
  * naming the option by its path (`namespaces.billing.breakers.payments.resetMs`).
  *
  * @example
@@ -289,7 +301,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     for (const [name, value] of sectionEntries(`${path}.breakers`, config.breakers)) {
       const componentPath = `${path}.breakers.${name}`;
       const breakerOptions = record(componentPath, value) as Owned<BreakerOptions>;
-      const spec = within(componentPath, () => breakerChild({ ...breakerOptions, name: qualified(namespace, name), clock, telemetry }));
+      const spec = within(componentPath, () => breakerChild({ ...breakerOptions, name: componentName(namespace, name), clock, telemetry }));
       spec.id = `breaker:${name}`;
       entry.breakers.set(name, { spec, given: { ...breakerOptions } });
       children.push(spec);
@@ -297,7 +309,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     for (const [name, value] of sectionEntries(`${path}.limiters`, config.limiters)) {
       const componentPath = `${path}.limiters.${name}`;
       const limiterOptions = record(componentPath, value) as Owned<MemoryLimiterOptions>;
-      const limiterName = qualified(namespace, name);
+      const limiterName = componentName(namespace, name);
       const spec = within(componentPath, () => limiterChild({ ...limiterOptions, name: limiterName, clock, telemetry }));
       spec.id = `limiter:${name}`;
       const insurance = options.redis
@@ -322,7 +334,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
       const componentPath = `${path}.pools.${name}`;
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const poolOptions = record(componentPath, value) as Owned<PoolOptions<any>>;
-      const poolName = qualified(namespace, name);
+      const poolName = componentName(namespace, name);
       const spec = within(componentPath, () => poolChild({ shutdown: 10_000, ...poolOptions, name: poolName, clock, telemetry }));
       spec.id = `pool:${name}`;
       entry.pools.set(name, { spec, handle: stablePool(spec, poolName), given: { ...poolOptions } });
@@ -331,7 +343,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     for (const [name, value] of sectionEntries(`${path}.threadPools`, config.threadPools)) {
       const componentPath = `${path}.threadPools.${name}`;
       const threadPoolOptions = record(componentPath, value) as Owned<ThreadPoolOptions>;
-      const poolName = qualified(namespace, name);
+      const poolName = componentName(namespace, name);
       const spec = within(componentPath, () => threadPoolChild({ shutdown: 10_000, ...threadPoolOptions, name: poolName, clock, telemetry }));
       spec.id = `threads:${name}`;
       entry.threadPools.set(name, { spec, handle: stableThreadPool(spec, poolName) });
@@ -389,7 +401,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
             if (!breaker) throw new ConfigError(componentPath, value, 'a breaker of the namespace');
             const change = { ...record(componentPath, value) } as BreakerReconfiguration;
             checkLiveKeys(componentPath, change, breakerLiveKeys);
-            within(componentPath, () => resolveBreakerOptions({ ...breaker.given, ...change, name: qualified(namespace, name) }));
+            within(componentPath, () => resolveBreakerOptions({ ...breaker.given, ...change, name: componentName(namespace, name) }));
             const target = current(breaker.spec.breaker, `breaker '${name}'`);
             steps.push(() => {
               target.reconfigure(change);
@@ -403,7 +415,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
             if (!limiter) throw new ConfigError(componentPath, value, 'a limiter of the namespace');
             const change = { ...record(componentPath, value) } as LimiterReconfiguration;
             checkLiveKeys(componentPath, change, limiterLiveKeys);
-            within(componentPath, () => reconfigured(resolveMemoryLimiterOptions({ ...limiter.given, name: qualified(namespace, name) }), change));
+            within(componentPath, () => reconfigured(resolveMemoryLimiterOptions({ ...limiter.given, name: componentName(namespace, name) }), change));
             steps.push(() => {
               limiter.spec.reconfigure(change);
               limiter.redis?.reconfigure(change);
@@ -418,7 +430,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
             if (!pool) throw new ConfigError(componentPath, value, 'a pool of the namespace');
             const change = { ...record(componentPath, value) } as PoolReconfiguration;
             checkLiveKeys(componentPath, change, poolLiveKeys);
-            within(componentPath, () => resolvePoolOptions({ ...pool.given, ...change, name: qualified(namespace, name) }));
+            within(componentPath, () => resolvePoolOptions({ ...pool.given, ...change, name: componentName(namespace, name) }));
             steps.push(() => {
               pool.spec.reconfigure(change);
               Object.assign(pool.given, change);

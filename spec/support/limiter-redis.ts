@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -148,4 +148,106 @@ async function waitUntilAnswering(port: number, withinMs: number): Promise<void>
       client.disconnect();
     }
   }
+}
+
+/** A TCP proxy of our own in front of a Redis, which can cut replies and play dead. */
+export interface RedisProxy {
+  readonly port: number;
+  /** Replies cut mid-way so far. */
+  readonly cuts: number;
+  /**
+   * Cuts the next chunk of replies Redis sends: passes its first half on (whole replies and a
+   * partial one), then closes both connections. Resolves once it has, with the bytes held back.
+   */
+  cutNextReply(): Promise<number>;
+  /**
+   * Plays dead: stops passing commands on (those sent meanwhile never reach Redis), lets the
+   * replies of what Redis already has drain for `drainMs`, then closes every connection and
+   * refuses new ones until {@link RedisProxy.up}.
+   */
+  down(drainMs: number): Promise<void>;
+  /** Accepts and passes on again. */
+  up(): void;
+  /** Closes the proxy and every connection through it. */
+  close(): Promise<void>;
+}
+
+/** Starts a {@link RedisProxy} on a spare loopback port, in front of 127.0.0.1:`redisPort`. */
+export async function startRedisProxy(redisPort: number): Promise<RedisProxy> {
+  const pairs = new Set<{ client: Socket; upstream: Socket }>();
+  let accepting = true;
+  let passing = true;
+  let cuts = 0;
+  let cut: ((bytes: number) => void) | undefined;
+  const server = createServer((client) => {
+    if (!accepting) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(redisPort, '127.0.0.1');
+    const pair = { client, upstream };
+    pairs.add(pair);
+    const close = (): void => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (chunk) => {
+      if (passing) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (cut !== undefined && chunk.length >= 2) {
+        const half = Math.floor(chunk.length / 2);
+        const done = cut;
+        cut = undefined;
+        cuts += 1;
+        pairs.delete(pair);
+        upstream.destroy();
+        client.end(chunk.subarray(0, half));
+        done(chunk.length - half);
+        return;
+      }
+      client.write(chunk);
+    });
+    client.on('error', close);
+    upstream.on('error', close);
+    client.on('close', close);
+    upstream.on('close', close);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('the proxy has no port');
+  const closeAll = (): void => {
+    for (const { client, upstream } of pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+  };
+  return {
+    port: address.port,
+    get cuts() {
+      return cuts;
+    },
+    cutNextReply: () => new Promise<number>((resolve) => (cut = resolve)),
+    async down(drainMs) {
+      passing = false;
+      await new Promise((resolve) => setTimeout(resolve, drainMs));
+      accepting = false;
+      closeAll();
+    },
+    up() {
+      accepting = true;
+      passing = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        accepting = false;
+        closeAll();
+        server.close(() => resolve());
+      }),
+  };
 }

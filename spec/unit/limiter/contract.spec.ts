@@ -49,7 +49,8 @@ describe('the rate limiter contract', () => {
     expect(memory.name).toBe('contract');
     expect(memory.hitSync('k')).toEqual({ allowed: true, count: 1, remaining: 0 });
     expect(await memory.hit('k')).toMatchObject({ allowed: false, retryAfterMs: 1000 });
-    const redis: RedisLike = { evalsha: () => Promise.resolve(1), eval: () => Promise.resolve(1), del: () => Promise.resolve(1) };
+    // Answers every hit as the script would admit a first one: `[count, Redis time]`.
+    const redis: RedisLike = { evalsha: () => Promise.resolve([1, 0]), eval: () => Promise.resolve([1, 0]), del: () => Promise.resolve(1) };
     const shared: RateLimiter = createRedisRateLimiter({ ...options, redis, prefix: 'contract' });
     expect(await shared.hit('k')).toEqual({ allowed: true, count: 1, remaining: 0 });
   });

@@ -20,22 +20,40 @@ describe.runIf(redisAvailable)('the Redis limiter in Redis', () => {
   afterAll(() => {
     redis.disconnect();
   });
+  /** The keys holding limiter state (not the records of admitted hits, under `:r:`). */
+  const stateKeys = async (): Promise<string[]> => (await keysUnder(redis, prefix)).filter((key) => !key.includes(':r:'));
 
   it('stores keys under <prefix>:<name length>:<name>:, raw or digested', async () => {
     const limiter = createRedisRateLimiter({ name: 'login', limit: 3, windowMs: 60_000, redis, prefix });
     await limiter.hit('alice');
     await limiter.hit('b'.repeat(300));
-    const keys = (await keysUnder(redis, prefix)).sort();
+    const keys = (await stateKeys()).sort();
     expect(keys).toHaveLength(2);
     expect(keys[0]).toMatch(new RegExp(`^${prefix}:5:login:h:[A-Za-z0-9_-]{43}$`));
     expect(keys[1]).toBe(`${prefix}:5:login:k:alice`);
+  });
+
+  it('keeps a record of each admitted hit, in its key\'s Cluster slot, for timeoutMs + 1 ms at most', async () => {
+    const limiter = createRedisRateLimiter({ name: 'login', limit: 3, windowMs: 60_000, redis, prefix, timeoutMs: 5000 });
+    await limiter.hit('alice');
+    await limiter.hit('{tenant}bob');
+    expect((await limiter.hit('carol', 4)).allowed).toBe(false);
+    const records = (await keysUnder(redis, prefix)).filter((key) => key.includes(':r:')).sort();
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatch(new RegExp(`^${prefix}:5:login:r:[A-Za-z0-9_-]+\\{${prefix}:5:login:k:alice\\}$`));
+    expect(records[1]).toMatch(new RegExp(`^${prefix}:5:login:r:[A-Za-z0-9_-]+\\{tenant\\}$`));
+    for (const record of records) {
+      const ttl = await redis.pttl(record);
+      expect(ttl, record).toBeGreaterThan(0);
+      expect(ttl, record).toBeLessThanOrEqual(5001);
+    }
   });
 
   it.each(ALGORITHMS)('%s: every key it writes expires by itself, no later than the state needs (Redis clock)', async (algorithm) => {
     const windowMs = 10_000;
     const limiter = createRedisRateLimiter({ name: 'ttl', algorithm, limit: 4, windowMs, redis, prefix });
     for (const [key, cost] of [['a', 1], ['b', 4], ['c', 2], ['c', 2]] as const) await limiter.hit(key, cost);
-    const keys = await keysUnder(redis, prefix);
+    const keys = await stateKeys();
     expect(keys).toHaveLength(3);
     for (const key of keys) {
       const ttl = await redis.pttl(key);
@@ -93,11 +111,11 @@ describe.runIf(redisAvailable)('the Redis limiter in Redis', () => {
   });
 
   it('reset deletes the key in Redis', async () => {
-    const limiter = createRedisRateLimiter({ name: 'r', limit: 1, windowMs: 60_000, redis, prefix });
+    const limiter = createRedisRateLimiter({ name: 'reset', limit: 1, windowMs: 60_000, redis, prefix });
     await limiter.hit('k');
-    expect(await keysUnder(redis, prefix)).toHaveLength(1);
+    expect(await stateKeys()).toHaveLength(1);
     await limiter.reset('k');
-    expect(await keysUnder(redis, prefix)).toHaveLength(0);
+    expect(await stateKeys()).toHaveLength(0);
     expect(brief(await limiter.hit('k'))).toBe('allow 1/0');
   });
 });

@@ -113,8 +113,8 @@ describe('timers on a clock whose doubles are coarser than their delays', () => 
   it('a Redis hit waits timeoutMs for its answer instead of timing out at once', async () => {
     const clock: Clock = { now: () => at, setTimeout: systemClock.setTimeout, clearTimeout: systemClock.clearTimeout };
     const redis: RedisLike = {
-      evalsha: () => new Promise((resolve) => setTimeout(() => resolve(1), 20)),
-      eval: () => Promise.resolve(1),
+      evalsha: () => new Promise((resolve) => setTimeout(() => resolve([1, 0]), 20)),
+      eval: () => Promise.resolve([1, 0]),
       del: () => Promise.resolve(1),
     };
     const limiter = createRedisRateLimiter({ name: 'coarse', limit: 2, windowMs: 1000, redis, clock, timeoutMs: 1000 });

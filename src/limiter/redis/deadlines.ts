@@ -34,17 +34,18 @@ export class Deadlines {
   ) {}
 
   /**
-   * Starts a wait's timeout now. Its deadline is the first double at least `timeoutMs` after now:
-   * on a clock whose doubles are coarser than `timeoutMs`, `now + timeoutMs` would round back to
-   * now and expire the wait at once.
+   * Starts a wait's timeout now, and returns now. Its deadline is the first double at least
+   * `timeoutMs` after now: on a clock whose doubles are coarser than `timeoutMs`, `now + timeoutMs`
+   * would round back to now and expire the wait at once.
    */
-  add(wait: Waiting): void {
+  add(wait: Waiting): number {
     const now = this.clock.now();
     let deadline = now + this.timeoutMs;
     if (deadline - now < this.timeoutMs) deadline = nextUp(deadline);
     wait.deadline = deadline;
     this.queue.push(wait);
     if (this.timer === undefined) this.arm(wait.deadline);
+    return now;
   }
 
   /** To be called when a wait settles other than by expiring. */

@@ -5,14 +5,17 @@ import { nonEmptyString, record } from '../../core/validate.js';
 import { positive, resolveLimiterOptions, type LimiterOptions, type ResolvedLimiterOptions } from '../options.js';
 import type { MemoryRateLimiter } from '../rate-limiter.js';
 import { MAX_TIMER_MS } from '../timer-delay.js';
-import { isWellFormed } from './keyspace.js';
+import { isUsablePrefix, isWellFormed } from './keyspace.js';
 import type { RedisLike } from './redis-like.js';
 
 /** Options of {@link createRedisRateLimiter}. */
 export interface RedisLimiterOptions extends LimiterOptions {
   /** The client (ioredis, or anything shaped as {@link RedisLike}). Required. */
   redis: RedisLike;
-  /** Starts every key; must not contain `:`. Default `'overseer'`. */
+  /**
+   * Starts every key; must not contain `:`, and may hold braces only as a Redis Cluster hash tag
+   * (`'{limits}'`, which puts every key in one slot). Default `'overseer'`.
+   */
   prefix?: string;
   /**
    * Answers instead of Redis when Redis fails or is too slow (as rate-limiter-flexible's
@@ -20,7 +23,10 @@ export interface RedisLimiterOptions extends LimiterOptions {
    * the number of instances). Default none: such hits reject with `LimiterUnavailableError`.
    */
   insurance?: MemoryRateLimiter;
-  /** A hit Redis has not answered within this many ms settles without it. Default 1000; at most 2^31 − 1. */
+  /**
+   * A hit Redis has not answered within this many ms settles without it. Redis must run a hit
+   * within 3/4 of it (by Redis's clock), or the hit counts nothing there. Default 1000; at most 2^31 − 1.
+   */
   timeoutMs?: number;
 }
 
@@ -50,7 +56,7 @@ export function resolveRedisLimiterOptions(options: unknown): ResolvedRedisLimit
     if (typeof redis[method] !== 'function') throw new ConfigError(`redis.${method}`, redis[method], 'a function (an ioredis client or a RedisLike)');
   }
   const prefix = fields.prefix === undefined ? 'overseer' : nonEmptyString('prefix', fields.prefix);
-  if (prefix.includes(':') || !isWellFormed(prefix)) throw new ConfigError('prefix', prefix, "a string without ':'");
+  if (!isUsablePrefix(prefix)) throw new ConfigError('prefix', prefix, "a string without ':', with braces only as a Redis Cluster hash tag ('{…}')");
   const insurance = fields.insurance;
   if (insurance !== undefined && typeof (insurance as Partial<MemoryRateLimiter> | null)?.hitSync !== 'function') {
     throw new ConfigError('insurance', insurance, 'a memory limiter (createRateLimiter)');

@@ -8,12 +8,24 @@ import type { Algorithm } from '../options.js';
  * decisions: Lua numbers are the same IEEE doubles, and every stored or returned fractional number
  * is written with `%.17g`, which reads back bit for bit.
  *
- * A limiter's numbers (limit, windowMs, the expiry grace) and its clock are written into its
- * script as constants (JavaScript's shortest round-trip form, which Lua reads back exactly), so a
- * hit sends only KEYS[1], the key, and ARGV: cost, then now when the caller gives the clock (else
- * the script reads Redis's own clock, TIME). Replies: the count, an integer, when admitted
- * (`remaining` is `limit − count` for every algorithm); `{retryAfterMs (string), used}` when
- * denied. A denied hit writes nothing.
+ * A limiter's numbers (limit, windowMs, the expiry grace, how long a hit's record is kept) and its
+ * clock are written into its script as constants (JavaScript's shortest round-trip form, which
+ * Lua reads back exactly), so a hit sends only KEYS[1], the key, KEYS[2], the hit's record, and
+ * ARGV: cost, the hit's deadline in Redis time, `t` when the caller wants Redis's time with an
+ * admitted answer (else empty), then now when the caller gives the clock (else the script reads
+ * Redis's own clock, TIME).
+ *
+ * Delivery. A script runs a hit at most once, and only before its deadline: a hit whose record
+ * exists was run already (ioredis resends a command whose reply a dying connection lost), and is
+ * answered from the record without counting again; a hit that arrives once its deadline has passed
+ * (it waited in a client's offline queue, or behind a paused Redis, while the caller settled it
+ * without Redis) changes nothing. The deadline is checked against Redis's TIME in both clock modes.
+ *
+ * Replies carry Redis's time in whole ms (rounded down), which the caller uses to place later
+ * deadlines: the count, an integer, when admitted (`remaining` is `limit − count` for every
+ * algorithm), or `{count, time}` when the caller asked for the time; `{retryAfterMs (string),
+ * used, time}` when denied; `{time}` when the deadline had passed. A denied or late hit writes
+ * nothing; an admitted one writes its record (`SET … PX NX`).
  *
  * Every write sets the key's expiry (`SET … PX` or `PEXPIRE`) to when its state becomes
  * equivalent to a fresh key's, plus the grace, so Redis forgets idle keys by itself, without
@@ -28,25 +40,55 @@ export interface ScriptConfig {
   readonly windowMs: number;
   /** Milliseconds added to every expiry. */
   readonly grace: number;
-  /** True: read Redis's clock (TIME); false: now is ARGV[2]. */
+  /** How long, in whole ms, an admitted hit's record is kept for its resends. */
+  readonly keepMs: number;
+  /** True: decide on Redis's clock (TIME); false: now is ARGV[4]. */
   readonly redisClock: boolean;
 }
 
 function prelude(config: ScriptConfig): string {
-  const now = config.redisClock
-    ? `if redis.replicate_commands then redis.replicate_commands() end
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000`
-    : `local now = tonumber(ARGV[2])`;
   return `
+if redis.replicate_commands then redis.replicate_commands() end
+local clock = redis.call('TIME')
+local redis_now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
+local stamp = math.floor(redis_now)
+local record = KEYS[2]
+if redis_now >= tonumber(ARGV[2]) then
+  ${answerIfRan}
+  return {stamp}
+end
 local key = KEYS[1]
 local cost = tonumber(ARGV[1])
 local limit = ${String(config.limit)}
 local window_ms = ${String(config.windowMs)}
 local grace = ${String(config.grace)}
-${now}
+local keep = ${String(config.keepMs)}
+local now = ${config.redisClock ? 'redis_now' : 'tonumber(ARGV[4])'}
 `;
 }
+
+/** Lua statements answering an admitted hit: the count, with Redis's time when the caller asked for it. */
+const answer = (count: string): string => `if ARGV[3] == 't' then return {${count}, stamp} end
+  return ${count}`;
+
+/** A hit Redis ran already (its record exists) is answered from its record (a Lua statement). */
+const answerIfRan = `local ran = redis.call('GET', record)
+  if ran then
+    ${answer('tonumber(ran)')}
+  end`;
+
+/**
+ * The start of an admitted hit's branch, before it writes anything: records the hit, and when
+ * its record exists already (a resend of a hit Redis ran), answers from it instead of counting
+ * again. One command on the admitted path; denied and late hits look the record up instead.
+ */
+const claim = (count: string): string => `local admitted = ${count}
+  if not redis.call('SET', record, admitted, 'PX', keep, 'NX') then
+    ${answer("tonumber(redis.call('GET', record))")}
+  end`;
+
+/** Answers an admitted hit. */
+const admitted = answer('admitted');
 
 /**
  * Helpers of the denial path (float-time.ts): the doubles just above and below x, the delay after
@@ -86,8 +128,8 @@ const expiry = (ms: string): string => `math.min(9007199254740991, math.max(1, m
 
 /**
  * algorithms/fixed-window.ts: a hash `{ w: <window>, c: <count> }`. A hit in the key's window is
- * an HMGET and an HINCRBY (the expiry set when the window began still holds); the first hit of
- * a window rewrites both fields and the expiry.
+ * an HMGET, its record's SET and an HINCRBY (the expiry set when the window began still holds);
+ * the first hit of a window rewrites both fields and the expiry.
  */
 const fixedWindow = `
 local window = math.floor(now / window_ms)
@@ -96,18 +138,23 @@ local stored = redis.call('HMGET', key, 'w', 'c')
 local same = stored[1] and tonumber(stored[1]) == window
 if same then used = tonumber(stored[2]) end
 if used + cost <= limit then
-  if same then return redis.call('HINCRBY', key, 'c', cost) end
-  redis.call('HSET', key, 'w', string.format('%.17g', window), 'c', cost)
-  redis.call('PEXPIRE', key, ${expiry('(window + 1) * window_ms - now')})
-  return cost
+  ${claim('used + cost')}
+  if same then
+    redis.call('HINCRBY', key, 'c', cost)
+  else
+    redis.call('HSET', key, 'w', string.format('%.17g', window), 'c', cost)
+    redis.call('PEXPIRE', key, ${expiry('(window + 1) * window_ms - now')})
+  end
+  ${admitted}
 end
+${answerIfRan}
 ${floatTime}
 local ends = (window + 1) * window_ms
 if ends == 0 then ends = 0 else
   while math.floor(next_down(ends) / window_ms) > window do ends = next_down(ends) end
   while math.floor(ends / window_ms) <= window do ends = next_up(ends) end
 end
-return {string.format('%.17g', delay_until(now, ends)), used}
+return {string.format('%.17g', delay_until(now, ends)), used, stamp}
 `;
 
 /**
@@ -160,6 +207,7 @@ if header then
 end
 if used + cost <= limit then
   local count = used + cost
+  ${claim('count')}
   local new_header = string.format('%d %.17g', count, time)
   if all_expired then redis.call('DEL', key) end
   if header == nil or all_expired then
@@ -170,8 +218,9 @@ if used + cost <= limit then
     redis.call('RPUSH', key, string.format('%.17g', time), string.format('%d', cost))
   end
   redis.call('PEXPIRE', key, ${expiry('time + window_ms - now')})
-  return count
+  ${admitted}
 end
+${answerIfRan}
 ${floatTime}
 local need = used + cost - limit
 local index = first
@@ -184,7 +233,7 @@ while freed < need do
 end
 local at = oldest + window_ms
 while math.max(at, newest) - oldest < window_ms do at = next_up(at) end
-return {string.format('%.17g', delay_until(now, at)), used}
+return {string.format('%.17g', delay_until(now, at)), used, stamp}
 `;
 
 /**
@@ -217,14 +266,15 @@ if updated > now then time = updated end
 local available = tokens_at(time)
 if available >= cost then
   local left = available - cost
-  local remaining = math.floor(left)
+  ${claim('limit - math.floor(left)')}
   redis.call('SET', key, string.format('%.17g %.17g', left, time), 'PX', ${expiry('time - now + (limit - left) * window_ms / limit')})
-  return limit - remaining
+  ${admitted}
 end
+${answerIfRan}
 ${floatTime}
 local delay = time - now + math.ceil((cost - available) * window_ms / limit)
 while tokens_at(now + delay) < cost do delay = later_delay(delay) end
-return {string.format('%.17g', delay), limit - math.floor(available)}
+return {string.format('%.17g', delay), limit - math.floor(available), stamp}
 `;
 
 /** algorithms/leaky-bucket.ts: the value is "<level> <updatedAt>". */
@@ -242,14 +292,15 @@ if updated > now then time = updated end
 local current = level_at(time)
 if current + cost <= limit then
   local new_level = current + cost
-  local remaining = math.floor(limit - new_level)
+  ${claim('limit - math.floor(limit - new_level)')}
   redis.call('SET', key, string.format('%.17g %.17g', new_level, time), 'PX', ${expiry('time - now + new_level * window_ms / limit')})
-  return limit - remaining
+  ${admitted}
 end
+${answerIfRan}
 ${floatTime}
 local delay = time - now + math.ceil((current + cost - limit) * window_ms / limit)
 while level_at(now + delay) + cost > limit do delay = later_delay(delay) end
-return {string.format('%.17g', delay), limit - math.floor(limit - current)}
+return {string.format('%.17g', delay), limit - math.floor(limit - current), stamp}
 `;
 
 /** A script's source and the SHA-1 that `EVALSHA` knows it by. */
