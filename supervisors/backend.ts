@@ -16,9 +16,9 @@ import {
   counter,
   distribution,
   durationBucketsMs,
+  startInfrastructure,
   type Clock,
-  type CpuResult,
-  type CpuTask,
+  type Infrastructure,
   type MetricsRegistry,
   type ProtectCall,
   type Telemetry,
@@ -26,7 +26,7 @@ import {
 import { finiteNumber, integer, nonEmptyString, record } from '../src/core/validate.js';
 import { startFlakyUpstream, type FlakyUpstream, type UpstreamBehaviour } from './flaky-upstream.js';
 import { httpServerChild, type CrashEvent } from './http-server-child.js';
-import { startInfrastructure, type Infrastructure } from './infrastructure.js';
+import type { CpuResult, CpuTask } from '../workers/tasks.js';
 import { quoteRefresherBackoff, quoteRefresherChild } from './quote-refresher.js';
 import { clampedInteger, echoed, parseTarget, requiredText, type BadInput, type IntegerRange } from './request-input.js';
 import { childState, childrenInBackoffSnapshot, describeTree, trackRestarts } from './tree-health.js';

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 
-/** @typedef {import('../src/pool/thread-protocol.js').CpuTask} CpuTask */
-/** @typedef {import('../src/pool/thread-protocol.js').CpuResult} CpuResult */
+/** @typedef {import('./tasks.js').CpuTask} CpuTask */
+/** @typedef {import('./tasks.js').CpuResult} CpuResult */
 
 /** @param {number} n @returns {number} */
 function fib(n) {

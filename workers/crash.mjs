@@ -1,11 +1,11 @@
 // @ts-check
 /**
  * Worker entry whose tasks end their task, or their thread, in each of the ways a thread can end
- * (see `CrashTask` in src/pool/thread-protocol.ts). Used by the thread pool's unit and chaos specs.
+ * (see `CrashTask` in workers/tasks.d.ts). Used by the thread pool's unit and chaos specs.
  */
 
-/** @typedef {import('../src/pool/thread-protocol.js').CrashTask} CrashTask */
-/** @typedef {import('../src/pool/thread-protocol.js').CrashResult} CrashResult */
+/** @typedef {import('./tasks.js').CrashTask} CrashTask */
+/** @typedef {import('./tasks.js').CrashResult} CrashResult */
 
 /** Holds allocations so that they cannot be collected. @type {unknown[]} */
 const hoard = [];

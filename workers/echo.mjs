@@ -4,7 +4,7 @@
  * runs it under overseer's thread pool and under raw piscina).
  */
 
-/** @type {import('../src/pool/thread-protocol.js').ThreadTaskHandler<import('../src/pool/thread-protocol.js').EchoTask, unknown>} */
+/** @type {import('../src/pool/thread-protocol.js').ThreadTaskHandler<import('./tasks.js').EchoTask, unknown>} */
 export default function echo(task) {
   return task;
 }

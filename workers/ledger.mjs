@@ -5,7 +5,7 @@
  * whatever the pool reported. Used by the thread pool's unit specs.
  */
 
-/** @typedef {import('../src/pool/thread-protocol.js').LedgerTask} LedgerTask */
+/** @typedef {import('./tasks.js').LedgerTask} LedgerTask */
 
 /** @type {import('../src/pool/thread-protocol.js').ThreadTaskHandler<LedgerTask, number>} */
 export default function ledger(task) {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTelemetry, createTestClock, protect, stageOf, startInfrastructure, type TelemetryEvent } from '../../src/index.js';
-import type { CrashResult, CrashTask } from '../../src/pool/thread-protocol.js';
+import type { CrashResult, CrashTask } from '../../workers/tasks.js';
 import { startOwnRedis, type OwnRedis } from '../support/limiter-redis.js';
 import { flush } from '../support/supervision.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startInfrastructure } from '../../supervisors/infrastructure.js';
+import { startInfrastructure } from '../../src/index.js';
 import { flush, recordTelemetry } from '../support/supervision.js';
 
 /**

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createThreadPool, isWorkerCrashedError, threadPoolChild, type ThreadPool } from '../../src/pool/index.js';
-import type { CrashResult, CrashTask } from '../../src/pool/thread-protocol.js';
+import type { CrashResult, CrashTask } from '../../workers/tasks.js';
 import { createTelemetry, startSupervisor } from '../../src/index.js';
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CountTolerance } from '../../src/breaker/index.js';
+import { CountTolerance } from '../../src/breaker/tolerance.js';
 
 // fuse's tolerance `{standard, MaxR, MaxT}` written as plainly as possible: every failure time
 // kept, the ones with `now - t >= windowMs` dropped at each failure, and the answer is whether

@@ -1,4 +1,5 @@
-import { splitChildOptions, type ChildSpec, type StartContext } from '../supervisor/index.js';
+import type { ChildSpec, StartContext } from '../supervisor/index.js';
+import { splitChildOptions } from '../supervisor/internal.js';
 import { CircuitBreaker, type Breaker } from './breaker.js';
 import type { BreakerOptions } from './options.js';
 import { resolveBreakerOptions } from './options.js';

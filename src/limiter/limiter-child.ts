@@ -1,5 +1,6 @@
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
-import { splitChildOptions, type ChildSpec, type StartContext } from '../supervisor/index.js';
+import type { ChildSpec, StartContext } from '../supervisor/index.js';
+import { splitChildOptions } from '../supervisor/internal.js';
 import { createRateLimiter } from './memory/create-rate-limiter.js';
 import { reconfigured, resolveMemoryLimiterOptions, type LimiterReconfiguration, type MemoryLimiterOptions } from './options.js';
 import type { MemoryRateLimiter } from './rate-limiter.js';

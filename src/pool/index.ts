@@ -1,4 +1,4 @@
-export { createPool, ResourcePool, type Pool, type Lease, type PoolStatus, type CheckoutOptions, type PoolReconfiguration } from './resource-pool.js';
+export { createPool, type Pool, type Lease, type PoolStatus, type CheckoutOptions, type PoolReconfiguration } from './resource-pool.js';
 export { poolChild, type PoolChildSpec } from './pool-child.js';
 export type { PoolOptions, WorkerFactory, WorkerContext } from './options.js';
 export {
@@ -21,7 +21,7 @@ export {
   type ThreadPoolChildSpec,
 } from './thread-pool.js';
 export type { ThreadPoolOptions } from './thread-options.js';
-export type { ThreadTaskHandler, CpuTask, CpuResult, EchoTask, CrashTask, CrashResult } from './thread-protocol.js';
+export type { ThreadTaskHandler } from './thread-protocol.js';
 export {
   WorkerCrashedError,
   WorkerStartError,
@@ -43,5 +43,6 @@ export {
   type HttpPool,
   type HttpRequestOptions,
   type HttpResponse,
+  type HttpWorkerExitReason,
 } from './http-pool.js';
 export { HttpTimeoutError, isHttpTimeoutError, type HttpTimeoutPhase } from './http-errors.js';

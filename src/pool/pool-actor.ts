@@ -1,5 +1,5 @@
 import type { AnyActorRef } from 'xstate';
-import { finishComponentActor, startComponentActor, type ComponentActorHooks, type ComponentSnapshot } from '../supervisor/index.js';
+import { finishComponentActor, startComponentActor, type ComponentActorHooks, type ComponentSnapshot } from '../supervisor/internal.js';
 
 /** What the pool's actor tells the pool behind it. */
 export type PoolActorHooks = ComponentActorHooks;

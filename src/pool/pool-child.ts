@@ -1,4 +1,5 @@
-import { splitChildOptions, type ChildSpec, type StartContext } from '../supervisor/index.js';
+import type { ChildSpec, StartContext } from '../supervisor/index.js';
+import { splitChildOptions } from '../supervisor/internal.js';
 import { resolvePoolOptions, type PoolOptions } from './options.js';
 import { ResourcePool, type Pool, type PoolReconfiguration } from './resource-pool.js';
 

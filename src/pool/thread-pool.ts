@@ -5,7 +5,8 @@ import { loadPiscina } from './optional-dependencies.js';
 import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import { withoutStack } from '../core/index.js';
-import { splitChildOptions, type ChildSpec, type StartContext } from '../supervisor/index.js';
+import type { ChildSpec, StartContext } from '../supervisor/index.js';
+import { splitChildOptions } from '../supervisor/internal.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
 import { PoolFullError, PoolStoppedError } from './errors.js';
 import {

@@ -16,8 +16,11 @@ export type ComponentSnapshot<TContext, TOutput> = Snapshot<TOutput> & {
   can(event: EventObject): boolean;
 };
 
-/** The internal event by which a component ends its actor in a final state. */
+/** The internal events by which a component ends its actor: in a final state, or failed. */
 const FINISHED_EVENT = 'overseer.component.finished';
+const FAILED_EVENT = 'overseer.component.failed';
+
+const ignore = (): void => undefined;
 
 /** Answers `can(SHUTDOWN_EVENT)` for every component actor; also how `isComponentSnapshot` recognises one. */
 function canShutDown(event: EventObject): boolean {
@@ -27,8 +30,12 @@ function canShutDown(event: EventObject): boolean {
 /**
  * Starts the actor face of a component whose state lives in plain structures (a supervisor, a
  * pool): a parent supervisor starts, watches and stops it like any child. It takes part in
- * graceful shutdown, tells the component when it is asked to stop or is stopped outright, and
- * reaches its final state when the component calls {@link finishComponentActor}.
+ * graceful shutdown, tells the component when it is asked to stop or is stopped outright, reaches
+ * its final state when the component calls {@link finishComponentActor}, and fails (status
+ * `'error'`, an `'error'` exit for a supervisor) when it calls {@link failComponentActor}.
+ *
+ * The actor observes its own errors, so that a component run without a supervisor does not make
+ * XState report its failure as an unhandled error (thrown from a timer, it would end the process).
  */
 export function startComponentActor<TContext, TOutput>(id: string, context: TContext, hooks: ComponentActorHooks): AnyActorRef {
   const logic: ActorLogic<ComponentSnapshot<TContext, TOutput>, EventObject, undefined> = {
@@ -43,6 +50,8 @@ export function startComponentActor<TContext, TOutput>(id: string, context: TCon
           return snapshot;
         case FINISHED_EVENT:
           return { ...snapshot, status: 'done', output: (event as unknown as { output: TOutput }).output, error: undefined };
+        case FAILED_EVENT:
+          return { ...snapshot, status: 'error', output: undefined, error: (event as unknown as { error: unknown }).error };
         default:
           return snapshot;
       }
@@ -51,6 +60,7 @@ export function startComponentActor<TContext, TOutput>(id: string, context: TCon
     getPersistedSnapshot: (snapshot) => snapshot,
   };
   const actor = createActor(logic, { id, input: undefined });
+  actor.subscribe({ error: ignore });
   actor.start();
   return actor as unknown as AnyActorRef;
 }
@@ -58,6 +68,11 @@ export function startComponentActor<TContext, TOutput>(id: string, context: TCon
 /** Ends a component's actor in a final state with `output`, unless it already ended. */
 export function finishComponentActor(ref: AnyActorRef, output?: unknown): void {
   if ((ref.getSnapshot() as { status: string }).status === 'active') ref.send({ type: FINISHED_EVENT, output });
+}
+
+/** Ends a component's actor with `error` (an `'error'` exit for a supervisor), unless it already ended. */
+export function failComponentActor(ref: AnyActorRef, error: unknown): void {
+  if ((ref.getSnapshot() as { status: string }).status === 'active') ref.send({ type: FAILED_EVENT, error } as EventObject);
 }
 
 /** The context of a component actor's snapshot, or `undefined` for any other actor. */

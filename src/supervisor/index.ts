@@ -20,10 +20,3 @@ export { startSupervisor, supervisorChild } from './start-supervisor.js';
 export { startDynamicSupervisor } from './dynamic-supervisor.js';
 export { SHUTDOWN_EVENT, type ShutdownEvent } from './shutdown-protocol.js';
 export { supervisorOf, type SupervisorSnapshot } from './supervisor-actor.js';
-export {
-  startComponentActor,
-  finishComponentActor,
-  type ComponentActorHooks,
-  type ComponentSnapshot,
-} from './component-actor.js';
-export { splitChildOptions, type ChildRunFields } from './child-spec.js';

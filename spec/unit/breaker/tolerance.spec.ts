@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CountTolerance, RateTolerance, createBreaker } from '../../../src/breaker/index.js';
+import { CountTolerance, RateTolerance } from '../../../src/breaker/tolerance.js';
+import { createBreaker } from '../../../src/breaker/index.js';
 import { ConfigError } from '../../../src/index.js';
 import { fail, outcome, succeed, testBreaker } from '../../support/breaker.js';
 

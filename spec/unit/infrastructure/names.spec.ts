@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { componentName } from '../../../supervisors/infrastructure.js';
+import { componentName } from '../../../src/infrastructure/names.js';
 import { startInfrastructure } from '../../../src/index.js';
 import { connectRedis, deleteKeys, keysUnder, randomPrefix, redisAvailable } from '../../support/limiter-redis.js';
 import { recordTelemetry } from '../../support/supervision.js';

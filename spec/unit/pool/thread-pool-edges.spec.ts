@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createThreadPool, threadPoolChild, type ThreadPool, type ThreadPoolOptions, type ThreadRunOptions } from '../../../src/pool/index.js';
-import type { CrashResult, CrashTask, LedgerTask } from '../../../src/pool/thread-protocol.js';
+import type { CrashResult, CrashTask, LedgerTask } from '../../../workers/tasks.js';
 import { createTelemetry, createTestClock, startSupervisor, type TelemetryEvent } from '../../../src/index.js';
 
 /**

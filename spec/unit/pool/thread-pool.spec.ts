@@ -13,7 +13,7 @@ import {
   type ThreadPool,
   type ThreadPoolOptions,
 } from '../../../src/pool/index.js';
-import type { CpuResult, CpuTask, CrashResult, CrashTask } from '../../../src/pool/thread-protocol.js';
+import type { CpuResult, CpuTask, CrashResult, CrashTask } from '../../../workers/tasks.js';
 import { ConfigError, createTelemetry, startSupervisor, type TelemetryEvent } from '../../../src/index.js';
 
 /**
