@@ -220,3 +220,27 @@ export {
   type InfrastructurePatch,
   type NamespaceConfig,
 } from './infrastructure/index.js';
+
+// ---------------------------------------------------------------- across instances
+export {
+  createPostgresLease,
+  createRedisLease,
+  singletonChild,
+  singletonMachine,
+  LeaseUnavailableError,
+  isLeaseUnavailableError,
+  type ClusterLease,
+  type LeaseLoss,
+  type LeaseLossReason,
+  type LeaseOptions,
+  type StoreLease,
+  type PostgresLeaseOptions,
+  type PostgresQueryable,
+  type RedisLeaseOptions,
+  type LeaseRedis,
+  type SingletonChildOptions,
+  type SingletonStartContext,
+  type SingletonEvent,
+  type SingletonMachineInput,
+  type SingletonContext,
+} from './cluster/index.js';

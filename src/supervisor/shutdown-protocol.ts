@@ -73,3 +73,16 @@ export function isActorRef(value: unknown): value is AnyActorRef {
     typeof candidate.send === 'function'
   );
 }
+
+/**
+ * The key under which a child's actor may name the actor `whichChildren()` shows for it: a
+ * function returning that actor, or `undefined` when none runs now (a singleton child standing
+ * by shows no ref). A registered symbol, so components need not import the supervisor.
+ */
+export const presentedRefKey: unique symbol = Symbol.for('overseer.child.presentedRef');
+
+/** The actor `whichChildren()` shows for a child running `ref`: what `ref` presents, else `ref`. */
+export function presentedRef(ref: AnyActorRef | undefined): AnyActorRef | undefined {
+  const present = (ref as { [presentedRefKey]?: unknown } | undefined)?.[presentedRefKey];
+  return typeof present === 'function' ? (present as () => AnyActorRef | undefined)() : ref;
+}

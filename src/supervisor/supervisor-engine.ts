@@ -9,7 +9,7 @@ import { RestartHistory, exceedsIntensity } from './restart-intensity.js';
 import { autoShutdownDue, shouldRestart } from './restart-policy.js';
 import { RestartWaits, type QueuedWait } from './restart-waits.js';
 import { SerialExecutor } from './serial-executor.js';
-import { SHUTDOWN_EVENT, acceptsShutdown, exitReasonOf, isActorRef, killActor } from './shutdown-protocol.js';
+import { SHUTDOWN_EVENT, acceptsShutdown, exitReasonOf, isActorRef, killActor, presentedRef } from './shutdown-protocol.js';
 import { finishSupervisorActor, startSupervisorActor, type SupervisorOutput } from './supervisor-actor.js';
 import type { ChildCounts, ChildInfo, ExitReason, StartContext, Strategy } from './types.js';
 
@@ -252,7 +252,7 @@ export class SupervisorEngine {
   whichChildren(): ChildInfo[] {
     const list: ChildInfo[] = [];
     for (const { id, spec, ref, restarting, wait } of this.children.values()) {
-      const info: ChildInfo = { id, ref, type: spec.type, restart: spec.restart };
+      const info: ChildInfo = { id, ref: presentedRef(ref), type: spec.type, restart: spec.restart };
       if (restarting) {
         info.restarting = true;
         if (wait !== undefined) info.nextRestartAt = wait.due;
@@ -267,7 +267,7 @@ export class SupervisorEngine {
     const counts: ChildCounts = { specs: 0, active: 0, supervisors: 0, workers: 0 };
     for (const { spec, ref } of this.children.values()) {
       counts.specs += 1;
-      if (ref) counts.active += 1;
+      if (presentedRef(ref)) counts.active += 1;
       if (spec.type === 'supervisor') counts.supervisors += 1;
       else counts.workers += 1;
     }

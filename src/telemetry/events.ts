@@ -17,6 +17,12 @@ export const TelemetryEvents = Object.freeze({
   poolWorkerExit: 'pool.worker.exit',
   poolWorkerDestroyFailed: 'pool.worker.destroy_failed',
   telemetrySubscriberError: 'telemetry.subscriber_error',
+  // Leases (metadata: lease, owner, fence): acquired and renewed carry the claim's duration,
+  // lost its graceMs and reason ('expired' | 'taken' | 'unavailable'), released `confirmed`.
+  leaseAcquired: 'lease.acquired',
+  leaseRenewed: 'lease.renewed',
+  leaseLost: 'lease.lost',
+  leaseReleased: 'lease.released',
 } as const);
 
 /** Any event name from {@link TelemetryEvents}. */

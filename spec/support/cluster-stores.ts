@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createActor, type AnyActorRef } from 'xstate';
+import { createTelemetry, startSupervisor, type Supervisor } from '../../src/index.js';
+import { singletonChild, type ClusterLease, type SingletonStartContext } from '../../src/cluster/index.js';
+import { workerMachine } from './actors.js';
+
+/**
+ * The real stores of the cluster scenario specs. PostgreSQL at `DATABASE_URL` (default
+ * postgres://postgres@127.0.0.1:5432/postgres); each spec file uses a table of its own and drops
+ * it. When the server does not answer the PostgreSQL specs are skipped with a notice, except in CI
+ * (`CI=true`), where the import of this module fails loudly.
+ */
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function probePostgres(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const postgresProblem = await probePostgres();
+if (postgresProblem !== undefined) {
+  const message = `PostgreSQL at ${DATABASE_URL} does not answer (${postgresProblem})`;
+  if (process.env.CI) throw new Error(`${message}: the cluster lease specs must run in CI`);
+  console.warn(`NOTICE: ${message}: skipping the PostgreSQL lease specs`);
+}
+
+/** Whether the PostgreSQL specs run. */
+export const postgresAvailable = postgresProblem === undefined;
+
+/** The port of `DATABASE_URL` (for a proxy in front of it). */
+export const postgresPort = Number(new URL(DATABASE_URL).port || 5432);
+
+/** A pool on `DATABASE_URL`, or through `127.0.0.1:<port>` (a proxy) when given; errors of idle clients are ignored. */
+export function postgresPool(options: { port?: number; max?: number } = {}): pg.Pool {
+  const url = new URL(DATABASE_URL);
+  if (options.port !== undefined) {
+    url.hostname = '127.0.0.1';
+    url.port = String(options.port);
+  }
+  const pool = new pg.Pool({ connectionString: url.toString(), max: options.max ?? 4, connectionTimeoutMillis: 2000 });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** A table name no other run uses. */
+export function randomTable(label: string): string {
+  return `spec_${label}_${randomBytes(5).toString('hex')}`;
+}
+
+/** Waits `ms` on the real clock (scenario specs only). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * One "instance" of a service: a real supervisor (system clock) with a singleton child on
+ * `lease`, whose actor is a worker machine (graceful shutdown taking `drainMs`). Records every
+ * run: its fence, its actor, and when the actor ended (`performance.now()`).
+ */
+export async function singletonInstance(lease: ClusterLease, options: { retryMs: number; drainMs?: number | 'never'; shutdown?: number }) {
+  const runs: Array<{ fence: number; actor: AnyActorRef; context: SingletonStartContext; endedAt?: number }> = [];
+  const machine = workerMachine(options.drainMs === undefined ? {} : { drainMs: options.drainMs });
+  const spec = singletonChild({
+    id: 'singleton',
+    lease,
+    retryMs: options.retryMs,
+    ...(options.shutdown === undefined ? {} : { shutdown: options.shutdown }),
+    start: (context) => {
+      const actor = createActor(machine, { clock: context.clock });
+      const run: (typeof runs)[number] = { fence: context.fence, actor, context };
+      actor.subscribe({ complete: () => (run.endedAt = performance.now()), error: () => (run.endedAt = performance.now()) });
+      runs.push(run);
+      return actor;
+    },
+  });
+  const supervisor: Supervisor = await startSupervisor({ children: [spec] }, { id: lease.owner, telemetry: createTelemetry() });
+  return { supervisor, runs, current: () => runs.at(-1) };
+}
+
+/** The status of an actor's snapshot. */
+export function statusOf(actor: AnyActorRef | undefined): string | undefined {
+  return (actor?.getSnapshot() as { status: string } | undefined)?.status;
+}
+
+/**
+ * The Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, or of the whole key, mod
+ * 16384), as the Redis Cluster specification defines it.
+ */
+export function hashSlot(key: string): number {
+  const bytes = Buffer.from(key);
+  let start = 0;
+  let end = bytes.length;
+  const open = bytes.indexOf(0x7b);
+  if (open !== -1) {
+    const close = bytes.indexOf(0x7d, open + 1);
+    if (close > open + 1) {
+      start = open + 1;
+      end = close;
+    }
+  }
+  let crc = 0;
+  for (let index = start; index < end; index += 1) {
+    crc ^= bytes[index]! << 8;
+    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

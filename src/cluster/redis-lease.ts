@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { ConfigError, describeValue } from '../core/index.js';
+import { nonEmptyString, record } from '../core/validate.js';
+import { resolveLeaseOptions, wellFormed, type LeaseOptions } from './lease-options.js';
+import { fenceOf, type Claim, type LeaseStore } from './lease-store.js';
+import { createStoreLease, type StoreLease } from './store-lease.js';
+
+/**
+ * The part of a Redis client a Redis lease uses (a subset of the limiter's `RedisLike`):
+ * ioredis's `Redis` and `Cluster` fit as they are.
+ */
+export interface LeaseRedis {
+  /** Runs a loaded script by its SHA-1; rejects with a `NOSCRIPT` error when the server lacks it. */
+  evalsha(sha1: string, numKeys: number, ...args: string[]): Promise<unknown>;
+  /** Runs (and loads) a script. */
+  eval(script: string, numKeys: number, ...args: string[]): Promise<unknown>;
+}
+
+/** Options of {@link createRedisLease}. */
+export interface RedisLeaseOptions extends LeaseOptions {
+  /** The client: ioredis `Redis` or `Cluster`, or any `RedisLike`. Required. */
+  redis: LeaseRedis;
+  /** Every key the lease writes starts with it; no `{` or `}` (the lease adds its own hash tag). Default `'overseer'`. */
+  prefix?: string;
+}
+
+/** A Lua script and its SHA-1. */
+export interface LeaseScript {
+  readonly source: string;
+  readonly sha1: string;
+}
+
+function script(source: string): LeaseScript {
+  return Object.freeze({ source, sha1: createHash('sha1').update(source).digest('hex') });
+}
+
+/**
+ * Takes or renews (KEYS: holder, fence; ARGV: owner, ttlMs). The holder key is the lease itself,
+ * written with `SET … PX` (Redis's clock decides expiry); the fence key is a counter that never
+ * expires, incremented on every takeover, so the fence only grows. Replies `{1, fence}` when the
+ * owner holds it now, `{0, holder}` otherwise. Atomic: Redis runs a script alone.
+ */
+export const claimScript = script(`
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  local fence = tonumber(redis.call('GET', KEYS[2]))
+  if fence then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return {1, fence}
+  end
+elseif holder then
+  return {0, holder}
+end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {1, fence}
+`);
+
+/** Ends a holding (KEYS: holder, fence; ARGV: owner, fence) when it is still that owner's holding with that fence. */
+export const releaseScript = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('GET', KEYS[2]) == ARGV[2] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`);
+
+/** The two keys of one lease. */
+export interface LeaseKeys {
+  readonly holder: string;
+  readonly fence: string;
+}
+
+/**
+ * Where a lease lives in Redis:
+ *
+ *     <prefix>:lease:{<name>}:holder          the owner, expiring (PX)
+ *     <prefix>:lease:{<name>}:fence           the fence counter, never expiring
+ *
+ * Both keys share the hash tag `{<name>}`, so they sit in one hash slot and the scripts work on
+ * Redis Cluster. A name holding `{` or `}` (which would change the tag) is tagged by its SHA-256
+ * instead, under `lease-digest:`, so it never meets a plain name's keys.
+ */
+export function leaseKeys(prefix: string, name: string): LeaseKeys {
+  const base = /[{}]/.test(name)
+    ? `${prefix}:lease-digest:{${createHash('sha256').update(name).digest('hex')}}`
+    : `${prefix}:lease:{${name}}`;
+  return Object.freeze({ holder: `${base}:holder`, fence: `${base}:fence` });
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/** Runs a script by its SHA-1; on `NOSCRIPT` (and only then) runs it with EVAL, which loads it. */
+async function run(redis: LeaseRedis, leaseScript: LeaseScript, keys: LeaseKeys, args: string[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(leaseScript.sha1, 2, keys.holder, keys.fence, ...args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return redis.eval(leaseScript.source, 2, keys.holder, keys.fence, ...args);
+  }
+}
+
+function claimOf(reply: unknown): Claim {
+  if (Array.isArray(reply) && reply.length === 2) {
+    const [held, value] = reply as [unknown, unknown];
+    const fence = fenceOf(value);
+    if (held === 1 && fence !== undefined) return { held: true, fence };
+    if (held === 0 && typeof value === 'string') return { held: false, holder: value };
+  }
+  throw new TypeError(`unexpected reply to the lease claim: ${describeValue(reply)}`);
+}
+
+/** The store of one lease name in Redis. */
+export function redisLeaseStore(redis: LeaseRedis, keys: LeaseKeys, ttlMs: number): LeaseStore {
+  const ttl = String(ttlMs);
+  return {
+    claim: async (owner) => claimOf(await run(redis, claimScript, keys, [owner, ttl])),
+    release: async (owner, fence) => {
+      await run(redis, releaseScript, keys, [owner, String(fence)]);
+    },
+  };
+}
+
+/**
+ * A {@link ClusterLease} kept in Redis: one atomic script takes or renews it (`SET` with `NX PX`
+ * semantics plus an owner check) and another releases it (owner and fence checked); the fence
+ * counter shares the lease's hash slot, so it works on Redis Cluster. Expiry is Redis's `PX`.
+ *
+ * @example
+ * ```ts
+ * const lease = createRedisLease({ name: 'ledger-compactor', redis: new Redis(), ttlMs: 10_000 });
+ * ```
+ */
+export function createRedisLease(options: RedisLeaseOptions): StoreLease {
+  const resolved = resolveLeaseOptions(options);
+  const fields = options as unknown as Record<string, unknown>;
+  const redis = record('redis', fields.redis) as unknown as LeaseRedis;
+  for (const method of ['evalsha', 'eval'] as const) {
+    if (typeof redis[method] !== 'function') throw new ConfigError(`redis.${method}`, redis[method], 'a function (an ioredis client or a RedisLike)');
+  }
+  const prefix = fields.prefix === undefined ? 'overseer' : wellFormed('prefix', nonEmptyString('prefix', fields.prefix));
+  if (/[{}]/.test(prefix)) throw new ConfigError('prefix', prefix, "a string without '{' or '}'");
+  return createStoreLease(redisLeaseStore(redis, leaseKeys(prefix, resolved.name), resolved.ttlMs), resolved);
+}
