@@ -82,17 +82,18 @@ describe.runIf(redisClusterAvailable)('Redis leases on a 3-primary Redis Cluster
     }
   }
 
-  it('takes a free lease with fence 1 and refuses another owner; both keys sit on the primary that serves their slot', async () => {
+  it('takes a free lease with a fence seeded from the clock of the primary that serves its slot and refuses another owner; both keys sit on that primary', async () => {
     const name = nameOn(1, 'basic');
     const a = lease(name, 'a');
+    const [seconds] = (await cluster.nodes[1]!.direct.time()) as [string, string];
     await expect(a.acquire()).resolves.toBe(true);
-    expect(a.fence).toBe(1);
+    expect(a.fence).toBeGreaterThan(Number(seconds) * 1000);
     await expect(lease(name, 'b').acquire()).resolves.toBe(false);
     const keys = leaseKeys(prefix, name);
     const node = await cluster.nodeOf(hashSlot(keys.holder));
     expect(node).toBe(cluster.nodes[1]);
     expect(await node.direct.get(keys.holder)).toBe('a');
-    expect(await node.direct.get(keys.fence)).toBe('1');
+    expect(await node.direct.get(keys.fence)).toBe(String(a.fence));
     const pttl = await node.direct.pttl(keys.holder);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(ttlMs);
@@ -102,14 +103,15 @@ describe.runIf(redisClusterAvailable)('Redis leases on a 3-primary Redis Cluster
     const names = [0, 1, 2].map((index) => nameOn(index, 'everywhere'));
     const leases = names.map((name) => lease(name, 'a'));
     expect(await Promise.all(leases.map((held) => held.acquire()))).toEqual([true, true, true]);
-    expect(leases.map((held) => held.fence)).toEqual([1, 1, 1]);
+    const firsts = leases.map((held) => held.fence!);
+    expect(firsts.every((fence) => fence > 1e12)).toBe(true);
     for (const [index, name] of names.entries()) {
       expect(await cluster.nodes[index]!.direct.get(leaseKeys(prefix, name).holder)).toBe('a');
     }
     await Promise.all(leases.map((held) => held.release()));
     const others = names.map((name) => lease(name, 'b'));
     expect(await Promise.all(others.map((held) => held.acquire()))).toEqual([true, true, true]);
-    expect(others.map((held) => held.fence)).toEqual([2, 2, 2]);
+    expect(others.map((held) => held.fence)).toEqual(firsts.map((fence) => fence + 1));
   });
 
   it('renews past its TTL with the same fence; once the holder stops renewing, the cluster expires it and another owner takes it with fence + 1', async () => {
@@ -124,15 +126,16 @@ describe.runIf(redisClusterAvailable)('Redis leases on a 3-primary Redis Cluster
     const losses: LeaseLoss[] = [];
     a.onLost((_reason, loss) => losses.push(loss));
     await a.acquire();
+    const first = a.fence!;
     await sleep(ttlMs * 1.5);
     expect(a.isHeld()).toBe(true);
-    expect(a.fence).toBe(1);
+    expect(a.fence).toBe(first);
     cut.on = true;
     await expect.poll(() => losses.length, { timeout: ttlMs }).toBe(1);
     expect(losses[0]!.reason).toBe('unavailable');
     await expect(b.acquire()).resolves.toBe(false);
     await expect.poll(() => b.acquire(), { timeout: ttlMs * 2, interval: 50 }).toBe(true);
-    expect(b.fence).toBe(2);
+    expect(b.fence).toBe(first + 1);
   });
 
   it('release() lets another owner take it at once with fence + 1', async () => {
@@ -140,9 +143,10 @@ describe.runIf(redisClusterAvailable)('Redis leases on a 3-primary Redis Cluster
     const a = lease(name, 'a');
     const b = lease(name, 'b');
     await a.acquire();
+    const first = a.fence!;
     await a.release();
     await expect(b.acquire()).resolves.toBe(true);
-    expect(b.fence).toBe(2);
+    expect(b.fence).toBe(first + 1);
   });
 
   it('answers NOSCRIPT after SCRIPT FLUSH on every primary by loading the script on the primary that serves the lease', async () => {
@@ -170,6 +174,7 @@ describe.runIf(redisClusterAvailable)('Redis leases on a 3-primary Redis Cluster
     const losses: LeaseLoss[] = [];
     held.onLost((_reason, loss) => losses.push(loss));
     await held.acquire();
+    const first = held.fence!;
     const target = cluster.nodes[2]!;
     await cluster.migrateSlot(slot, target, async () => {
       // The keys are on the new primary, the slot still on the old one: it answers ASK.
@@ -185,10 +190,10 @@ describe.runIf(redisClusterAvailable)('Redis leases on a 3-primary Redis Cluster
       expect(renewals.length - before).toBeGreaterThanOrEqual(2);
       expect(losses).toEqual([]);
       expect(held.isHeld()).toBe(true);
-      expect(held.fence).toBe(1);
+      expect(held.fence).toBe(first);
       expect(await target.direct.pttl(keys.holder)).toBeGreaterThan(ttlMs / 3);
       await expect(a.acquire()).resolves.toBe(true);
-      expect(a.fence).toBe(1);
+      expect(a.fence).toBe(first);
       await expect(lease(name, 'b').acquire()).resolves.toBe(false);
     } finally {
       await cluster.migrateSlot(slot, cluster.nodes[0]!);

@@ -8,13 +8,10 @@ import { redisServerAvailable, startOwnRedis, type OwnRedis } from '../support/l
  * --appendonly no`, as a cache Redis often runs): a redis-server of this file's own on a loopback
  * port, killed (SIGKILL, by pid) and started again on the same port, then killed at the end.
  *
- * KNOWN DEFECT (issue 13, the Redis-restart fault): the fence counter is an ordinary key, so a
- * restart that loses the data starts fences again at 1, against the contract ("strictly
- * increasing per name across every takeover"). A fenced store then refuses every write of the new
- * holder (safety holds, liveness is lost until the counter passes the old fences). The spec is
- * marked `it.fails` until src/cluster/redis-lease.ts seeds a missing counter from Redis's clock
- * (or the contract says a Redis lease needs `appendonly yes`); then it must become a plain `it`.
- * The multi-process scenario runs its Redis with `appendonly yes --appendfsync always`.
+ * The fence counter is an ordinary key, which such a restart loses: the lease seeds a missing
+ * counter from Redis's clock in milliseconds, so the fences after the loss are still larger than
+ * every fence before it (a fenced store keeps accepting the new holder's writes). The
+ * multi-process scenario runs its Redis with `appendonly yes --appendfsync always`.
  */
 describe.runIf(redisServerAvailable)('Redis lease fences across a restart of a Redis without persistence', () => {
   let own: OwnRedis | undefined;
@@ -25,7 +22,7 @@ describe.runIf(redisServerAvailable)('Redis lease fences across a restart of a R
     await own?.kill();
   });
 
-  it.fails('a takeover after the restart still gets a fence larger than every fence before it', async () => {
+  it('a takeover after the restart still gets a fence larger than every fence before it', async () => {
     own = await startOwnRedis();
     const redis = new Redis(own.port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: () => 20 });
     redis.on('error', () => undefined);
@@ -34,10 +31,11 @@ describe.runIf(redisServerAvailable)('Redis lease fences across a restart of a R
     const a = createRedisLease({ name: 'durable', redis, ttlMs, owner: 'a' });
     const b = createRedisLease({ name: 'durable', redis, ttlMs, owner: 'b' });
     await a.acquire();
+    const first = a.fence!;
     await a.release();
     await b.acquire();
     const before = b.fence!;
-    expect(before).toBe(2);
+    expect(before).toBe(first + 1);
     await b.release();
     await own.kill();
     await own.restart();

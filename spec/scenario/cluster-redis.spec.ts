@@ -54,13 +54,16 @@ afterAll(async () => {
 });
 
 describe.skipIf(!redisAvailable)('Redis leases (real server)', () => {
-  it('takes a free lease with fence 1 under two keys that start with the prefix and share a hash slot; another owner is refused', async () => {
+  it('takes a free lease with a fence seeded from Redis’s clock, under two keys that start with the prefix and share a hash slot; another owner is refused', async () => {
     const redis = client();
     const a = createRedisLease({ name: 'job', redis, prefix, ttlMs, owner: 'a' });
     const b = createRedisLease({ name: 'job', redis, prefix, ttlMs, owner: 'b' });
     cleanups.push(() => a.release());
+    const [before] = (await redis.time()) as [string, string];
     await expect(a.acquire()).resolves.toBe(true);
-    expect(a.fence).toBe(1);
+    const [after] = (await redis.time()) as [string, string];
+    expect(a.fence).toBeGreaterThan(Number(before) * 1000);
+    expect(a.fence).toBeLessThanOrEqual((Number(after) + 1) * 1000 + 1);
     await expect(b.acquire()).resolves.toBe(false);
     const keys = leaseKeys(prefix, 'job');
     expect((await keysUnder(redis, prefix)).sort()).toEqual([keys.fence, keys.holder].sort());
@@ -94,15 +97,16 @@ describe.skipIf(!redisAvailable)('Redis leases (real server)', () => {
     const losses: LeaseLoss[] = [];
     a.onLost((_reason, loss) => losses.push(loss));
     await a.acquire();
+    const first = a.fence!;
     await sleep(ttlMs * 1.5);
     expect(a.isHeld()).toBe(true);
-    expect(a.fence).toBe(1);
+    expect(a.fence).toBe(first);
     cut.on = true;
     await expect.poll(() => losses.length, { timeout: ttlMs }).toBe(1);
     expect(losses[0]!.reason).toBe('unavailable');
     await expect(b.acquire()).resolves.toBe(false);
     await expect.poll(() => b.acquire(), { timeout: ttlMs * 2, interval: 50 }).toBe(true);
-    expect(b.fence).toBe(2);
+    expect(b.fence).toBe(first + 1);
   });
 
   it('release() lets another owner take it at once with fence + 1; a release with a stale fence deletes nothing', async () => {
@@ -111,12 +115,13 @@ describe.skipIf(!redisAvailable)('Redis leases (real server)', () => {
     const b = createRedisLease({ name: 'release', redis, prefix, ttlMs, owner: 'b' });
     cleanups.push(() => b.release());
     await a.acquire();
+    const first = a.fence!;
     await a.release();
     await expect(b.acquire()).resolves.toBe(true);
-    expect(b.fence).toBe(2);
+    expect(b.fence).toBe(first + 1);
     const keys = leaseKeys(prefix, 'release');
     const { releaseScript } = await import('../../src/cluster/redis-lease.js');
-    await redis.eval(releaseScript.source, 2, keys.holder, keys.fence, 'b', '1');
+    await redis.eval(releaseScript.source, 2, keys.holder, keys.fence, 'b', String(first));
     expect(await redis.get(keys.holder)).toBe('b');
   });
 

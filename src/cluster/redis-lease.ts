@@ -37,8 +37,11 @@ function script(source: string): LeaseScript {
 /**
  * Takes or renews (KEYS: holder, fence; ARGV: owner, ttlMs). The holder key is the lease itself,
  * written with `SET … PX` (Redis's clock decides expiry); the fence key is a counter that never
- * expires, incremented on every takeover, so the fence only grows. Replies `{1, fence}` when the
- * owner holds it now, `{0, holder}` otherwise. Atomic: Redis runs a script alone.
+ * expires, incremented on every takeover, so the fence only grows. A missing counter (a new name,
+ * or a Redis that lost its data in a restart or a failover to a lagging replica) is seeded from
+ * Redis's clock in milliseconds, so fences keep increasing across such a loss as long as there is
+ * less than one takeover per millisecond on average. Replies `{1, fence}` when the owner holds it
+ * now, `{0, holder}` otherwise. Atomic: Redis runs a script alone.
  */
 export const claimScript = script(`
 local holder = redis.call('GET', KEYS[1])
@@ -50,6 +53,10 @@ if holder == ARGV[1] then
   end
 elseif holder then
   return {0, holder}
+end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  local now = redis.call('TIME')
+  redis.call('SET', KEYS[2], string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)))
 end
 local fence = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
