@@ -15,6 +15,11 @@ export interface HttpServerChildOptions {
   shutdown?: number;
   /** Called with the bound address once listening, at every start. */
   onListening?: (address: AddressInfo) => void;
+  /**
+   * Called when draining begins, after the server stopped accepting: end responses that never end
+   * by themselves (event streams), which the drain would otherwise wait for until `shutdown`.
+   */
+  onDrain?: () => void;
 }
 
 /**
@@ -82,6 +87,7 @@ export function httpServerChild(options: HttpServerChildOptions): ChildSpec {
             () =>
               new Promise<void>((resolve) => {
                 server.close(() => resolve());
+                options.onDrain?.();
                 server.closeIdleConnections();
                 const poll = setInterval(() => {
                   server.closeIdleConnections();
