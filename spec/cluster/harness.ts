@@ -101,7 +101,7 @@ export async function waitFor<T>(check: () => T | undefined, withinMs: number, w
 export class ServiceHarness {
   readonly events: ServiceEvent[] = [];
   readonly instances = new Map<string, Instance>();
-  private hits = 0;
+  private requests = 0;
 
   constructor(private readonly base: Omit<ServiceConfig, 'instance'>) {}
 
@@ -178,15 +178,48 @@ export class ServiceHarness {
 
   /** Asks `instance` for one hit on the shared limiter; resolves with the decision. */
   async hit(instance: Instance, key: string): Promise<boolean> {
-    const id = (this.hits += 1);
-    instance.send({ type: 'hit', id, key });
-    const answer = await waitFor(
-      () => this.events.find((event): event is Extract<ServiceEvent, { type: 'hit' }> => event.type === 'hit' && event.id === id),
-      5000,
-      () => `instance ${instance.id} did not answer hit ${id}`,
-    );
-    if (answer.error !== undefined) throw new Error(`hit ${id} on ${instance.id} failed: ${answer.error}`);
+    const answer = await this.ask(instance, 'hit', (id) => ({ type: 'hit', id, key }));
+    if (answer.error !== undefined) throw new Error(`hit ${answer.id} on ${instance.id} failed: ${answer.error}`);
     return answer.allowed === true;
+  }
+
+  /** Has `instance` isolate the shared breaker across instances; resolves once its fleet's `isolate()` has. */
+  async isolate(instance: Instance, reason: string): Promise<Extract<ServiceEvent, { type: 'isolate' }>> {
+    const answer = await this.ask(instance, 'isolate', (id) => ({ type: 'isolate', id, reason }));
+    if (answer.error !== undefined) throw new Error(`isolate on ${instance.id} failed: ${answer.error}`);
+    return answer;
+  }
+
+  /** Has `instance` restore the shared breaker across instances; resolves with whether there was an isolation. */
+  async restore(instance: Instance): Promise<boolean> {
+    const answer = await this.ask(instance, 'restore', (id) => ({ type: 'restore', id }));
+    if (answer.error !== undefined) throw new Error(`restore on ${instance.id} failed: ${answer.error}`);
+    return answer.existed === true;
+  }
+
+  /** One call through `instance`'s shared breaker: whether it ran or was refused, and why. */
+  call(instance: Instance): Promise<Extract<ServiceEvent, { type: 'call' }>> {
+    return this.ask(instance, 'call', (id) => ({ type: 'call', id }));
+  }
+
+  /** `instance`'s breaker fleet view, and whether its fleet's subscription stands. */
+  view(instance: Instance): Promise<Extract<ServiceEvent, { type: 'view' }>> {
+    return this.ask(instance, 'view', (id) => ({ type: 'view', id }));
+  }
+
+  /** Sends `instance` the command `command(id)` with a fresh id and waits (5 s at most) for its answer: the event of `type` with that id. */
+  private async ask<T extends 'hit' | 'isolate' | 'restore' | 'call' | 'view'>(
+    instance: Instance,
+    type: T,
+    command: (id: number) => Extract<Command, { type: T }>,
+  ): Promise<Extract<ServiceEvent, { type: T }>> {
+    const id = (this.requests += 1);
+    instance.send(command(id));
+    return waitFor(
+      () => this.events.find((event): event is Extract<ServiceEvent, { type: T }> => event.type === type && (event as { id?: number }).id === id),
+      5000,
+      () => `instance ${instance.id} did not answer ${type} ${id}`,
+    );
   }
 
   /** Stops `instance` with SIGTERM and waits for its exit. */

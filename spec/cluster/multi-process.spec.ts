@@ -11,8 +11,8 @@ import type { LeaseBackend } from './service/protocol.js';
 /**
  * The multi-process scenario: three Node processes of a small service (`service/instance.ts`,
  * forked with `node --import tsx`), each with a supervision tree whose singleton child writes
- * fenced rows into a PostgreSQL table while it holds the lease, and a Redis rate limiter shared
- * by all three; all against the machine's PostgreSQL (DATABASE_URL) and a Redis on loopback. It
+ * fenced rows into a PostgreSQL table while it holds the lease, a Redis rate limiter shared
+ * by all three, and a breaker attached to a breaker fleet (isolated on one, refused by all); all against the machine's PostgreSQL (DATABASE_URL) and a Redis on loopback. It
  * runs once with the lease in PostgreSQL and once in Redis (a redis-server of this file's own,
  * persisting to an append-only file, so that it can be restarted), and applies one fault per
  * spec, in order, replacing the processes it ends. The last spec checks the whole run.
@@ -38,6 +38,8 @@ describe.runIf(available).each(['postgres', 'redis'] as const)('three service pr
   const tables = { log: randomTable('writes'), mark: randomTable('mark'), lease: randomTable('leases') };
   const leasePrefix = randomPrefix('mplease');
   const limiterPrefix = randomPrefix('mplimit');
+  const fleetPrefix = randomPrefix('mpfleet');
+  const breaker = 'upstream';
   const statements = fencedWriteStatements(tables.log, tables.mark);
   let admin: pg.Pool;
   let ownRedis: PersistentRedis | undefined;
@@ -72,6 +74,7 @@ describe.runIf(available).each(['postgres', 'redis'] as const)('three service pr
       redisUrl,
       writes: { log: tables.log, mark: tables.mark, everyMs: 25 },
       limiter: { name: 'shared', prefix: limiterPrefix, limit: 10, windowMs: 60_000 },
+      breakers: { name: breaker, prefix: fleetPrefix, heartbeatMs: 1000 },
     });
     await Promise.all(['a', 'b', 'c'].map((id) => harness.spawn(id)));
   }, 60_000);
@@ -86,6 +89,7 @@ describe.runIf(available).each(['postgres', 'redis'] as const)('three service pr
     redis.on('error', () => undefined);
     await deleteKeys(redis, limiterPrefix).catch(() => undefined);
     await deleteKeys(redis, leasePrefix).catch(() => undefined);
+    await deleteKeys(redis, fleetPrefix).catch(() => undefined);
     redis.disconnect();
     await ownRedis?.dispose();
   });
@@ -96,7 +100,9 @@ describe.runIf(available).each(['postgres', 'redis'] as const)('three service pr
     expect(harness.runs()).toHaveLength(1);
     expect(harness.current()?.instance).toBe(run.instance);
     expect(harness.events.filter((event) => event.type === 'lease.acquired').map((event) => event.instance)).toEqual([run.instance]);
-    expect(run.fence).toBe(1);
+    // A fresh lease table starts fences at 1; a Redis lease seeds its missing counter from Redis's clock (ms).
+    if (backend === 'postgres') expect(run.fence).toBe(1);
+    else expect(run.fence).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('the Redis limiter is shared: the three processes together admit exactly its limit', async () => {
@@ -215,7 +221,8 @@ describe.runIf(available).each(['postgres', 'redis'] as const)('three service pr
     expect(harness.after('lease.released', stoppedAt, run.instance).map((event) => event.confirmed)).toEqual([true]);
     const next = await waitFor(() => harness.runAfter(stoppedAt, { than: run.instance }), ttlMs, () => 'no standby took over after the graceful stop');
     note('SIGTERM → standby running', next.startedAt - stoppedAt);
-    // The release is at once; the standby learns of it at its next try (every retryMs).
+    // The release is at once and notifies the standbys, which try at once (their retryMs poll is
+    // the fallback): the bound is the poll, the notice makes it tens of milliseconds.
     expect(next.startedAt - stoppedAt).toBeLessThanOrEqual(retryMs + SLACK_MS);
     expect(next.fence).toBe(run.fence + 1);
     const ended = harness.runOf(run)!;
@@ -223,10 +230,45 @@ describe.runIf(available).each(['postgres', 'redis'] as const)('three service pr
     await harness.spawn('e');
   });
 
-  // BREAKER ISOLATION (issue 13, "Isolate a breaker on one instance: the other two refuse within
-  // 1 s; release: all admit again"): the spec goes here, once the shared breaker of
-  // src/cluster/breaker-* lands, with its commands in service/protocol.ts and the breaker in the
-  // tree of service/instance.ts. The whole-run checks below then cover it too.
+  it('isolate the shared breaker on one process: the other two refuse within 1 s; restore from another: all three admit again', async () => {
+    const live = harness.live();
+    expect(live).toHaveLength(3);
+    // Every fleet subscribed (the one spawned last may still be subscribing), every breaker admitting.
+    for (const instance of live) await expect.poll(async () => (await harness.view(instance)).subscribed, { timeout: 5000, interval: 50 }).toBe(true);
+    for (const instance of live) expect(await harness.call(instance)).toMatchObject({ outcome: 'ran', state: 'closed' });
+
+    const [isolating, ...others] = live as [(typeof live)[number], ...typeof live];
+    const isolateSentAt = Date.now();
+    expect((await harness.isolate(isolating, 'multi-process scenario')).by).toBe(isolating.id);
+    // The moment each breaker started refusing: its state() turned 'disabled' under the isolation (reported by the process as it happened).
+    const refusing = (instance: (typeof live)[number], since: number, isolated: boolean) =>
+      waitFor(
+        () => harness.after('breaker.state', since, instance.id).find((event) => event.isolated === isolated),
+        2000,
+        () => `${instance.id}'s breaker did not ${isolated ? 'refuse' : 'admit again'}; events: ${JSON.stringify(harness.after('breaker.state', since))}`,
+      );
+    const refused = await Promise.all(others.map((instance) => refusing(instance, isolateSentAt, true)));
+    refused.forEach((event) => note(`isolate sent to ${isolating.id} → ${event.instance}'s breaker refusing`, event.at - isolateSentAt));
+    for (const event of refused) {
+      expect(event.state).toBe('disabled');
+      expect(event.at - isolateSentAt).toBeLessThan(1000);
+    }
+    for (const instance of live) expect(await harness.call(instance)).toEqual(expect.objectContaining({ outcome: 'refused', state: 'disabled', isolatedBy: isolating.id }));
+    // Each process's view shows every process's breaker isolated.
+    await expect
+      .poll(async () => (await harness.view(others[0]!)).view, { timeout: 2000, interval: 50 })
+      .toMatchObject(Object.fromEntries(live.map((instance) => [instance.id, { [breaker]: { state: 'disabled', isolated: true } }])));
+
+    const restoreSentAt = Date.now();
+    expect(await harness.restore(others[1]!)).toBe(true);
+    const admitting = await Promise.all(live.map((instance) => refusing(instance, restoreSentAt, false)));
+    admitting.forEach((event) => note(`restore sent to ${others[1]!.id} → ${event.instance}'s breaker admitting`, event.at - restoreSentAt));
+    for (const event of admitting) {
+      expect(event.state).toBe('closed');
+      expect(event.at - restoreSentAt).toBeLessThan(1000);
+    }
+    for (const instance of live) expect(await harness.call(instance)).toMatchObject({ outcome: 'ran', state: 'closed' });
+  });
 
   it('over the whole run: fences strictly increase, holders never overlap, every write is in the log in order, every process exits cleanly, nothing is left in the database or Redis', async () => {
     await holder();
@@ -269,6 +311,8 @@ describe.runIf(available).each(['postgres', 'redis'] as const)('three service pr
     expect(left.rows).toEqual([{ a: null, b: null, c: null }]);
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     try {
+      // The restored isolation was deleted; a fleet keeps nothing else in Redis (its channel is not a key).
+      expect(await keysUnder(redis, fleetPrefix)).toEqual([]);
       await deleteKeys(redis, limiterPrefix);
       await deleteKeys(redis, leasePrefix);
       expect([...(await keysUnder(redis, limiterPrefix)), ...(await keysUnder(redis, leasePrefix))]).toEqual([]);

@@ -59,9 +59,9 @@ describe.skipIf(!redisAvailable)('Redis leases (real server)', () => {
     const a = createRedisLease({ name: 'job', redis, prefix, ttlMs, owner: 'a' });
     const b = createRedisLease({ name: 'job', redis, prefix, ttlMs, owner: 'b' });
     cleanups.push(() => a.release());
-    const [before] = (await redis.time()) as [string, string];
+    const [before] = await redis.time();
     await expect(a.acquire()).resolves.toBe(true);
-    const [after] = (await redis.time()) as [string, string];
+    const [after] = await redis.time();
     expect(a.fence).toBeGreaterThan(Number(before) * 1000);
     expect(a.fence).toBeLessThanOrEqual((Number(after) + 1) * 1000 + 1);
     await expect(b.acquire()).resolves.toBe(false);
@@ -120,8 +120,8 @@ describe.skipIf(!redisAvailable)('Redis leases (real server)', () => {
     await expect(b.acquire()).resolves.toBe(true);
     expect(b.fence).toBe(first + 1);
     const keys = leaseKeys(prefix, 'release');
-    const { releaseScript } = await import('../../src/cluster/redis-lease.js');
-    await redis.eval(releaseScript.source, 2, keys.holder, keys.fence, 'b', String(first));
+    const { releaseScript, releaseChannel } = await import('../../src/cluster/redis-lease.js');
+    await redis.eval(releaseScript.source, 2, keys.holder, keys.fence, 'b', String(first), releaseChannel(prefix));
     expect(await redis.get(keys.holder)).toBe('b');
   });
 

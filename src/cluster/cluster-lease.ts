@@ -1,8 +1,11 @@
+import type { ReleaseNotice } from './release-feed.js';
+
 /** Why a held lease was lost (see {@link ClusterLease.onLost}). */
 export type LeaseLossReason = 'expired' | 'taken' | 'unavailable';
 
 /** What a lease tells its `onLost` listeners besides the reason. */
 export interface LeaseLoss {
+  /** Why it was lost: `'expired'`, `'taken'` (the store names another owner) or `'unavailable'`. */
   readonly reason: LeaseLossReason;
   /** The fence of the holding that was lost. */
   readonly fence: number;
@@ -64,4 +67,13 @@ export interface ClusterLease {
    * unsubscribe function.
    */
   onLost(listener: (reason: LeaseLossReason, loss: LeaseLoss) => void): () => void;
+  /**
+   * Optional (the store leases have it): calls `listener` when the store announces that a holding
+   * of this lease's name was released (`'released'`, by any owner), and when the lease starts to
+   * listen, or listens again after its connection dropped (`'listening'`: a release may have gone
+   * unheard). A hint to call `acquire()` now rather than at the next poll; never a promise that
+   * it succeeds, and never called when the lease has nothing to listen on. The lease listens only
+   * while it has listeners. Returns the unsubscribe function.
+   */
+  onReleased?(listener: (notice: ReleaseNotice) => void): () => void;
 }

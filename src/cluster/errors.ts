@@ -13,6 +13,7 @@ import { OverseerError, hasOverseerCode } from '../core/index.js';
  * ```
  */
 export class LeaseUnavailableError extends OverseerError {
+  /** The stable code of this error. */
   readonly code = 'ERR_LEASE_UNAVAILABLE' as const;
   /** The lease's name. */
   readonly lease: string;

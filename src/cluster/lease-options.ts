@@ -8,7 +8,7 @@ import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index
 export interface LeaseOptions {
   /** The lease's name, shared by every process competing for it. Required; well-formed Unicode. */
   name: string;
-  /** How long the store keeps a holding after each renewal, in ms: an integer >= 10. Default 15000. */
+  /** How long the store keeps a holding after each renewal, in ms: an integer, at least 10. Default 15000. */
   ttlMs?: number;
   /** This holder's id; lease objects with the same owner are the same holder. Default a random UUID. */
   owner?: string;

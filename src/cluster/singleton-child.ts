@@ -15,7 +15,11 @@ export type SingletonChildOptions = {
   lease: ClusterLease;
   /** Creates the singleton's actor for a holding, given its fence (and the supervisor's start context). */
   start: (context: SingletonStartContext) => AnyActorRef | Promise<AnyActorRef>;
-  /** How often a standby tries to acquire the lease, in ms (> 0). Default the lease's `ttlMs / 3` (5000 when it does not say). */
+  /**
+   * How often a standby tries to acquire the lease, in ms (more than 0). Default the lease's `ttlMs / 3`
+   * (5000 when it does not say). A lease with `onReleased` (the store leases) also wakes a standby
+   * at once when its holder releases; this poll goes on as the fallback.
+   */
   retryMs?: number;
 } & Omit<ChildSpec, 'id' | 'start'>;
 
@@ -25,6 +29,9 @@ function resolveLease(value: unknown): ClusterLease {
   const lease = record('lease', value) as unknown as ClusterLease;
   for (const method of leaseMethods) {
     if (typeof lease[method] !== 'function') throw new ConfigError(`lease.${method}`, lease[method], 'a function (a ClusterLease)');
+  }
+  if (lease.onReleased !== undefined && typeof lease.onReleased !== 'function') {
+    throw new ConfigError('lease.onReleased', lease.onReleased, 'a function (a ClusterLease), or absent');
   }
   return lease;
 }
@@ -40,8 +47,9 @@ function stopWithin(shutdown: unknown, type: 'worker' | 'supervisor'): number {
 /**
  * A child spec, for any supervisor, that runs an actor in at most one process at a time: the
  * one holding `lease`. The supervisor sees one child whose actor stands by, tries to acquire the
- * lease every `retryMs`, and once it holds it calls `start({ fence })` and runs the actor that
- * returns. The actor is stopped (through the shutdown protocol, bounded by the child's
+ * lease every `retryMs` (and at once when the lease hears, through `onReleased`, that its holder
+ * released it), and once it holds it calls `start({ fence })` and runs the actor that returns.
+ * The actor is stopped (through the shutdown protocol, bounded by the child's
  * `shutdown` and by what is left of the holding) before the lease can expire anywhere: when a
  * renewal fails, when the lease is taken, or when its local deadline passes (a blocked event
  * loop); the child then stands by again, which is not an exit (no restart, nothing counted
@@ -99,7 +107,12 @@ function startSingleton(
       ...options,
       startContext,
       watchLease: (self) => {
-        unsubscribe = lease.onLost((reason, loss) => self.send({ type: 'lease.lost', reason, graceMs: loss?.graceMs }));
+        const lost = lease.onLost((reason, loss) => self.send({ type: 'lease.lost', reason, graceMs: loss?.graceMs }));
+        const released = lease.onReleased?.((notice) => self.send({ type: 'lease.released', notice }));
+        unsubscribe = () => {
+          lost();
+          released?.();
+        };
       },
     },
   });

@@ -1,6 +1,7 @@
 import { assign, cancel, enqueueActions, fromCallback, fromPromise, setup, type AnyActorRef, type EventObject } from 'xstate';
 import { SHUTDOWN_EVENT, type ShutdownEvent, type StartContext } from '../supervisor/index.js';
 import type { ClusterLease, LeaseLossReason } from './cluster-lease.js';
+import type { ReleaseNotice } from './release-feed.js';
 
 /** What a singleton's `start` is given: the supervisor's start context, the fence, and a signal for this run. */
 export interface SingletonStartContext extends StartContext {
@@ -15,7 +16,9 @@ export interface SingletonStartContext extends StartContext {
 
 /** What the singleton machine is started with. */
 export interface SingletonMachineInput {
+  /** The lease that decides where the singleton runs. */
   readonly lease: ClusterLease;
+  /** Starts the singleton's actor with this holding's fence (the child spec's `start`). */
   readonly start: (context: SingletonStartContext) => AnyActorRef | Promise<AnyActorRef>;
   /** How long a standby waits between two tries to acquire. */
   readonly retryMs: number;
@@ -24,8 +27,12 @@ export interface SingletonMachineInput {
    * `Infinity` for `'infinity'`, 0 for `'brutal_kill'`); a lost lease may allow less.
    */
   readonly stopWithinMs: number;
+  /** The supervisor's start context of this child (its signal ends the run when the supervisor exits). */
   readonly startContext: StartContext;
-  /** Subscribes the machine to the lease's losses when it starts (the shell unsubscribes when it ends). */
+  /**
+   * Subscribes the machine to the lease's losses, and to its release notices when it has them,
+   * when it starts (the shell unsubscribes when it ends).
+   */
   readonly watchLease: (self: AnyActorRef) => void;
 }
 
@@ -35,6 +42,7 @@ export interface SingletonContext extends SingletonMachineInput {
   actor: AnyActorRef | undefined;
   /** This run's fence and abort controller (states `starting` and `active`). */
   fence: number | undefined;
+  /** Aborted when this run ends (its signal is the one `start` gets). */
   run: AbortController | undefined;
   /** The clock time by which the running actor must have ended (state `active.stopping`). */
   stopBy: number;
@@ -42,12 +50,16 @@ export interface SingletonContext extends SingletonMachineInput {
   shutdownRequested: boolean;
   /** Whether the running actor was sent `overseer.shutdown` already. */
   askedToStop: boolean;
+  /** Whether a release notice came while a claim was in flight (state `acquiring`): a refusal is then tried again at once. */
+  releaseNoticed: boolean;
 }
 
 /** The events the singleton machine handles. */
 export type SingletonEvent =
   | ShutdownEvent
   | { type: 'lease.lost'; reason: LeaseLossReason; graceMs: number | undefined }
+  /** The lease heard that its holder released it (or began to listen): a standby tries at once. */
+  | { type: 'lease.released'; notice: ReleaseNotice }
   | { type: 'actor.ended'; actor: AnyActorRef; status: 'done' | 'error' | 'stopped'; error?: unknown; output?: unknown }
   | { type: 'stop.deadline' };
 
@@ -100,7 +112,10 @@ function stopWithinAfterLoss(context: SingletonContext, event: { reason: LeaseLo
  * singleton's actor only while the lease is held.
  *
  * - `acquiring` → `starting` when `acquire()` resolves true; → `standby` when it resolves false or
- *   rejects. `standby` → `acquiring` after `retryMs`.
+ *   rejects. `standby` → `acquiring` after `retryMs`, or at once on a release notice
+ *   (`lease.released`). A notice that comes while a claim is in flight (which the store may have
+ *   answered before the release) has a refusal tried again at once, once: a burst of notices
+ *   makes at most two claims, and the `retryMs` poll goes on whether notices come or not.
  * - `starting` calls `start({ fence })`; the actor it returns runs (`active`) if the lease is still
  *   held, else it is stopped at once and the singleton stands by. A start that throws or rejects
  *   fails the singleton (an `'error'` exit, which its supervisor counts).
@@ -152,6 +167,7 @@ export const singletonMachine = setup({
   guards: {
     granted: ({ context, event }) => (event as unknown as { output: unknown }).output === true && context.lease.isHeld(),
     shutdownRequested: ({ context }) => context.shutdownRequested,
+    releaseNoticed: ({ context }) => context.releaseNoticed,
     leaseHeld: ({ context }) => context.lease.isHeld() && context.lease.fence === context.fence,
     staleEnd: ({ context, event }) => (event as { actor?: AnyActorRef }).actor !== context.actor,
     actorFailed: ({ event }) => (event as { status?: string }).status === 'error',
@@ -159,6 +175,8 @@ export const singletonMachine = setup({
   actions: {
     watchLease: ({ context, self }) => context.watchLease(self as AnyActorRef),
     noteShutdown: assign({ shutdownRequested: true }),
+    forgetRelease: assign({ releaseNoticed: false }),
+    noteRelease: assign({ releaseNoticed: true }),
     beginRun: assign({
       fence: ({ context }) => context.lease.fence,
       run: () => new AbortController(),
@@ -218,6 +236,7 @@ export const singletonMachine = setup({
     stopBy: Infinity,
     shutdownRequested: false,
     askedToStop: false,
+    releaseNoticed: false,
   }),
   entry: 'watchLease',
   initial: 'acquiring',
@@ -226,16 +245,24 @@ export const singletonMachine = setup({
   states: {
     standby: {
       after: { retry: 'acquiring' },
-      on: { 'overseer.shutdown': { target: 'releasing', actions: 'noteShutdown' } },
+      on: {
+        'overseer.shutdown': { target: 'releasing', actions: 'noteShutdown' },
+        'lease.released': 'acquiring',
+      },
     },
     acquiring: {
+      // Notices before this claim are answered by it; only those during it can be missed by it.
+      entry: 'forgetRelease',
       invoke: {
         src: 'acquire',
         input: ({ context }) => context.lease,
-        onDone: [{ guard: 'granted', target: 'starting' }, { target: 'standby' }],
+        onDone: [{ guard: 'granted', target: 'starting' }, { guard: 'releaseNoticed', target: 'acquiring', reenter: true }, { target: 'standby' }],
         onError: 'standby',
       },
-      on: { 'overseer.shutdown': { target: 'releasing', actions: 'noteShutdown' } },
+      on: {
+        'overseer.shutdown': { target: 'releasing', actions: 'noteShutdown' },
+        'lease.released': { actions: 'noteRelease' },
+      },
     },
     starting: {
       entry: 'beginRun',

@@ -4,18 +4,36 @@ import type { Telemetry } from '../telemetry/index.js';
 import type { ClusterLease, LeaseLoss, LeaseLossReason } from './cluster-lease.js';
 import { LeaseUnavailableError } from './errors.js';
 import { TelemetryEvents } from '../telemetry/index.js';
+import { LeaseNoticeEvents } from './lease-events.js';
 import type { ResolvedLeaseOptions } from './lease-options.js';
 import { holds, initialLeaseState, leaseTransition, wakeAt, type LeaseEffect, type LeaseInput, type LeaseOperation, type LeaseState, type Unanswered } from './lease-state.js';
 import type { LeaseStore } from './lease-store.js';
 import { leaseTiming, type LeaseTiming } from './lease-timing.js';
+import type { ReleaseFeed, ReleaseNotice, ReleaseWatcher } from './release-feed.js';
 
-/** A {@link ClusterLease} kept in a store (PostgreSQL, Redis): `await using` releases it. */
+/**
+ * A {@link ClusterLease} kept in a store (PostgreSQL, Redis): `await using` releases it and drops
+ * its `onReleased` listeners.
+ */
 export interface StoreLease extends ClusterLease, AsyncDisposable {
   /** How long the store keeps a holding after each renewal, in ms. */
   readonly ttlMs: number;
+  /**
+   * See {@link ClusterLease.onReleased}: a store lease always has it. It listens (on the
+   * backend's `subscriber` / `listen` connection) only while it has listeners; without a
+   * connection to listen on, its listeners are kept and never called.
+   */
+  onReleased(listener: (notice: ReleaseNotice) => void): () => void;
+}
+
+/** Where a store lease hears of releases, and the notice that names its own. */
+export interface LeaseNotices {
+  readonly feed: ReleaseFeed;
+  readonly key: string;
 }
 
 type Listener = (reason: LeaseLossReason, loss: LeaseLoss) => void;
+type ReleasedListener = (notice: ReleaseNotice) => void;
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -56,10 +74,14 @@ class LeaseShell implements StoreLease {
   private acquirers: Waiter<boolean>[] = [];
   private releasers: Waiter<void>[] = [];
   private readonly listeners = new Set<{ listener: Listener }>();
+  private readonly releasedListeners = new Set<{ listener: ReleasedListener }>();
+  /** Stops watching the release feed; set while there are `onReleased` listeners and a feed. */
+  private unwatch: (() => void) | undefined = undefined;
 
   constructor(
     private readonly store: LeaseStore,
     options: ResolvedLeaseOptions,
+    private readonly notices: LeaseNotices | undefined,
   ) {
     this.name = options.name;
     this.owner = options.owner;
@@ -98,7 +120,26 @@ class LeaseShell implements StoreLease {
     };
   }
 
+  onReleased(listener: ReleasedListener): () => void {
+    if (typeof listener !== 'function') throw new InvalidArgumentError('onReleased.listener', listener, 'a function');
+    const entry = { listener };
+    this.releasedListeners.add(entry);
+    if (this.releasedListeners.size === 1 && this.notices !== undefined && this.unwatch === undefined) {
+      this.unwatch = this.notices.feed.watch(this.watcher(this.notices.key), this.clock);
+    }
+    return () => {
+      if (!this.releasedListeners.delete(entry) || this.releasedListeners.size > 0) return;
+      const unwatch = this.unwatch;
+      this.unwatch = undefined;
+      unwatch?.();
+    };
+  }
+
   [Symbol.asyncDispose](): Promise<void> {
+    this.releasedListeners.clear();
+    const unwatch = this.unwatch;
+    this.unwatch = undefined;
+    unwatch?.();
     return this.release();
   }
 
@@ -183,6 +224,37 @@ class LeaseShell implements StoreLease {
     );
   }
 
+  /** How this lease follows its release feed: notices of its own name, and the feed's state. */
+  private watcher(key: string): ReleaseWatcher {
+    return {
+      key,
+      released: () => this.notifyReleased('released'),
+      up: () => {
+        this.emitNotices(LeaseNoticeEvents.up, undefined);
+        this.notifyReleased('listening');
+      },
+      down: (error) => this.emitNotices(LeaseNoticeEvents.down, error),
+    };
+  }
+
+  private notifyReleased(notice: ReleaseNotice): void {
+    for (const { listener } of [...this.releasedListeners]) {
+      try {
+        listener(notice);
+      } catch (error) {
+        process.emitWarning(`an onReleased listener of lease '${this.name}' threw: ${error instanceof Error ? error.stack : String(error)}`, {
+          type: 'OverseerLeaseWarning',
+          code: 'OVERSEER_LEASE_LISTENER',
+        });
+      }
+    }
+  }
+
+  private emitNotices(name: string, error: unknown): void {
+    if (!this.telemetry.observed) return;
+    this.telemetry.emit(name, {}, { lease: this.name, owner: this.owner, ...(error === undefined ? {} : { error }) });
+  }
+
   private notifyLost(loss: LeaseLoss): void {
     for (const { listener } of [...this.listeners]) {
       try {
@@ -232,9 +304,9 @@ class LeaseShell implements StoreLease {
 }
 
 /**
- * Creates a lease whose state lives in `store`. The backends (`createPostgresLease`,
- * `createRedisLease`) are this with their store adapter.
+ * Creates a lease whose state lives in `store`, hearing of releases through `notices` when given.
+ * The backends (`createPostgresLease`, `createRedisLease`) are this with their store adapter and feed.
  */
-export function createStoreLease(store: LeaseStore, options: ResolvedLeaseOptions): StoreLease {
-  return new LeaseShell(store, options);
+export function createStoreLease(store: LeaseStore, options: ResolvedLeaseOptions, notices?: LeaseNotices): StoreLease {
+  return new LeaseShell(store, options, notices);
 }

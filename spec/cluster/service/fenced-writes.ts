@@ -35,8 +35,11 @@ export function fencedWriteStatements(log: string, mark: string) {
 INSERT INTO ${logTable} (fence, instance, at)
 SELECT mark.fence, $2::text, clock_timestamp() FROM mark
 RETURNING seq, extract(epoch FROM at) * 1000 AS at_ms`,
-    /** The log in commit order. */
-    log: `SELECT seq::int AS seq, fence::int AS fence, instance, extract(epoch FROM at) * 1000 AS at_ms FROM ${logTable} ORDER BY seq`,
+    /**
+     * The log in commit order. Fences are bigint (a Redis lease seeds its counter from Redis's clock
+     * in ms): node-postgres hands them over as strings, {@link loggedWrites} reads them as numbers.
+     */
+    log: `SELECT seq::int AS seq, fence, instance, extract(epoch FROM at) * 1000 AS at_ms FROM ${logTable} ORDER BY seq`,
     drop: [`DROP TABLE IF EXISTS ${logTable}`, `DROP TABLE IF EXISTS ${markTable}`],
   };
 }
@@ -51,6 +54,7 @@ export interface LoggedWrite {
 }
 
 /** The log's rows as {@link LoggedWrite}s. */
-export function loggedWrites(rows: Array<{ seq: number; fence: number; instance: string; at_ms: string | number }>): LoggedWrite[] {
-  return rows.map((row) => ({ seq: row.seq, fence: row.fence, instance: row.instance, atMs: Number(row.at_ms) }));
+export function loggedWrites(rows: Array<{ seq: number; fence: number | string; instance: string; at_ms: string | number }>): LoggedWrite[] {
+  // Fences stay below 2^53 (ms since the epoch plus takeovers): exact as numbers.
+  return rows.map((row) => ({ seq: row.seq, fence: Number(row.fence), instance: row.instance, atMs: Number(row.at_ms) }));
 }

@@ -4,9 +4,10 @@
  * environment, see `protocol.ts`). It declares a supervision tree whose one child is a singleton:
  * while this instance holds the lease, a writer appends fenced rows to a PostgreSQL table every
  * `writes.everyMs`. Beside it, a Redis rate limiter shared by every instance answers `hit`
- * commands. It reports what happens to the harness over IPC and, on `stop` or SIGTERM, stops the
- * tree (releasing the lease), closes its connections and exits by itself: nothing may hold the
- * process open.
+ * commands, and a breaker `breakers.name` (a child of the tree) is attached to a breaker fleet on
+ * the same Redis, so that an isolation made on one instance reaches the others. It reports what
+ * happens to the harness over IPC and, on `stop` or SIGTERM, stops the tree (releasing the lease),
+ * leaves the fleet, closes its connections and exits by itself: nothing may hold the process open.
  *
  * The writer checks `lease.isHeld()` and the fence before each write: a process whose event loop
  * was stopped past the lease's local deadline learns so there, before it writes anything.
@@ -16,16 +17,19 @@ import pg from 'pg';
 import { assign, createActor, fromPromise, setup } from 'xstate';
 import {
   TelemetryEvents,
+  breakerChild,
   createPostgresLease,
   createRedisLease,
   createRedisRateLimiter,
   createTelemetry,
+  isBreakerOpenError,
   singletonChild,
   startSupervisor,
   type ClusterLease,
   type SingletonStartContext,
   type Supervisor,
 } from '../../../src/index.js';
+import { createBreakerFleet } from '../../../src/cluster/index.js';
 import { fencedWriteStatements } from './fenced-writes.js';
 import { SERVICE_CONFIG_ENV, type Command, type ServiceConfig, type ServiceEvent } from './protocol.js';
 
@@ -87,8 +91,18 @@ const limiter = createRedisRateLimiter({
   telemetry,
 });
 
-// BREAKER ISOLATION (issue 13): the shared breaker of src/cluster/breaker-* is declared here, once it
-// lands, as a child of the tree below, with the commands that isolate and release it on this instance.
+// ---------------------------------------------------------------- the shared breaker
+
+/** A breaker every instance has, under the same name: counting stays local, isolations are shared. */
+const upstream = breakerChild({ name: config.breakers.name, tolerance: { failures: 5, windowMs: 10_000 }, resetMs: 5000 });
+
+/** The fleet makes (and owns) its subscriber from `redis.duplicate()`; Redis failing reaches telemetry, never a caller. */
+const fleet = createBreakerFleet({ redis, instance, prefix: config.breakers.prefix, heartbeatMs: config.breakers.heartbeatMs, telemetry });
+fleet.onChange((change) => {
+  if (change.type === 'state' && change.instance === instance && change.breaker === config.breakers.name) {
+    report({ type: 'breaker.state', state: change.state, isolated: change.isolated });
+  }
+});
 
 // ---------------------------------------------------------------- the singleton's writer
 
@@ -167,10 +181,12 @@ try {
             return actor;
           },
         }),
+        upstream,
       ],
     },
     { id: instance, telemetry },
   );
+  fleet.attach(upstream.breaker!);
 } catch (error) {
   report({ type: 'fault', message: `the tree did not start: ${error instanceof Error ? error.message : String(error)}` });
   process.exit(1);
@@ -188,6 +204,7 @@ function stop(): Promise<void> {
     } catch (error) {
       report({ type: 'fault', message: `stop failed: ${error instanceof Error ? error.message : String(error)}` });
     }
+    await fleet.stop();
     leaseEvents.unsubscribe();
     await pool.end().catch((error: unknown) => report({ type: 'fault', message: `pool.end failed: ${String(error)}` }));
     await redis.quit().catch(() => redis.disconnect());
@@ -214,6 +231,42 @@ function onCommand(message: Command): void {
         (error: unknown) => report({ type: 'hit', id: message.id, error: error instanceof Error ? error.message : String(error) }),
       );
       return;
+    case 'isolate':
+      fleet.isolate(config!.breakers.name, { reason: message.reason }).then(
+        (isolation) => report({ type: 'isolate', id: message.id, by: isolation.by }),
+        (error: unknown) => report({ type: 'isolate', id: message.id, error: error instanceof Error ? error.message : String(error) }),
+      );
+      return;
+    case 'restore':
+      fleet.restore(config!.breakers.name).then(
+        (existed) => report({ type: 'restore', id: message.id, existed }),
+        (error: unknown) => report({ type: 'restore', id: message.id, error: error instanceof Error ? error.message : String(error) }),
+      );
+      return;
+    case 'call': {
+      const breaker = upstream.breaker!;
+      breaker.call(() => 'ok').then(
+        () => report({ type: 'call', id: message.id, outcome: 'ran', state: breaker.state() }),
+        (error: unknown) => {
+          if (!isBreakerOpenError(error)) {
+            report({ type: 'fault', message: `a call through the shared breaker failed: ${String(error)}` });
+            return;
+          }
+          report({ type: 'call', id: message.id, outcome: 'refused', state: error.state, isolatedBy: error.isolation?.by });
+        },
+      );
+      return;
+    }
+    case 'view': {
+      const view = Object.fromEntries(
+        Object.entries(fleet.view()).map(([id, breakers]) => [
+          id,
+          Object.fromEntries(Object.entries(breakers).map(([name, entry]) => [name, { state: entry.state, isolated: entry.isolated }])),
+        ]),
+      );
+      report({ type: 'view', id: message.id, view, subscribed: fleet.status().subscribed });
+      return;
+    }
   }
 }
 

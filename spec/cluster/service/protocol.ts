@@ -29,6 +29,8 @@ export interface ServiceConfig {
   /** The fenced-write tables (see `fenced-writes.ts`). */
   readonly writes: { readonly log: string; readonly mark: string; readonly everyMs: number };
   readonly limiter: { readonly name: string; readonly prefix: string; readonly limit: number; readonly windowMs: number };
+  /** The breaker fleet every instance's shared breaker `name` is attached to, on `redisUrl`. */
+  readonly breakers: { readonly name: string; readonly prefix: string; readonly heartbeatMs: number };
 }
 
 /** The environment variable holding the {@link ServiceConfig} as JSON. */
@@ -39,9 +41,15 @@ export type Command =
   /** Stop the supervision tree gracefully (releasing the lease), close every connection, exit by itself. */
   | { readonly type: 'stop' }
   /** One hit on the shared Redis limiter; answered by a `hit` event with the same `id`. */
-  | { readonly type: 'hit'; readonly id: number; readonly key: string };
-// BREAKER ISOLATION (issue 13, "Isolate a breaker on one instance"): the commands that isolate and
-// release the shared breaker on this instance go here, once src/cluster/breaker-* lands.
+  | { readonly type: 'hit'; readonly id: number; readonly key: string }
+  /** Isolate the shared breaker across instances from this one; answered by an `isolate` event. */
+  | { readonly type: 'isolate'; readonly id: number; readonly reason: string }
+  /** Restore the shared breaker across instances from this one; answered by a `restore` event. */
+  | { readonly type: 'restore'; readonly id: number }
+  /** One call through this instance's shared breaker; answered by a `call` event. */
+  | { readonly type: 'call'; readonly id: number }
+  /** This instance's fleet's cluster view; answered by a `view` event. */
+  | { readonly type: 'view'; readonly id: number };
 
 /** What every event carries. */
 interface EventBase {
@@ -76,6 +84,21 @@ export type ServiceEvent = EventBase &
         readonly error?: string;
       }
     | { readonly type: 'hit'; readonly id: number; readonly allowed?: boolean; readonly error?: string }
+    /** The fleet's `isolate()` resolved (`by` the isolation's instance) or rejected (`error`). */
+    | { readonly type: 'isolate'; readonly id: number; readonly by?: string; readonly error?: string }
+    /** The fleet's `restore()` resolved (`existed`: there was an isolation) or rejected (`error`). */
+    | { readonly type: 'restore'; readonly id: number; readonly existed?: boolean; readonly error?: string }
+    /** A call through the shared breaker ran, or was refused (with the state, and who isolated it when isolated). */
+    | { readonly type: 'call'; readonly id: number; readonly outcome: 'ran' | 'refused'; readonly state: string; readonly isolatedBy?: string }
+    /** The fleet's view (instance → breaker → state and isolation), and whether its subscription stands. */
+    | {
+        readonly type: 'view';
+        readonly id: number;
+        readonly view: Record<string, Record<string, { state: string; isolated: boolean }>>;
+        readonly subscribed: boolean;
+      }
+    /** The shared breaker's `state()` changed (reported as it happens: the moment calls start or stop being refused). */
+    | { readonly type: 'breaker.state'; readonly state: string; readonly isolated: boolean }
     /** Something went wrong that the service did not expect (an uncaught error, a failed stop). */
     | { readonly type: 'fault'; readonly message: string }
     /** The tree is stopped and every connection closed; the process exits by itself next. */

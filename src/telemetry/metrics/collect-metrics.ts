@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { ConfigError } from '../../core/index.js';
+import { observable } from '../../core/validate.js';
 import type { TelemetryEvent } from '../telemetry.js';
 import { MetricState, accumulatorOf, type Metric } from './metric-operator.js';
 import { checkDistinctFamilies } from './prometheus-naming.js';
@@ -46,9 +47,11 @@ export function feedStates(events$: Observable<TelemetryEvent>, states: readonly
 function indexByEvent(states: readonly MetricState[]): Map<string, MetricState[]> {
   const index = new Map<string, MetricState[]>();
   for (const state of states) {
-    const list = index.get(state.definition.event);
-    if (list) list.push(state);
-    else index.set(state.definition.event, [state]);
+    for (const event of state.definition.events) {
+      const list = index.get(event);
+      if (list) list.push(state);
+      else index.set(event, [state]);
+    }
   }
   return index;
 }
@@ -101,7 +104,8 @@ export interface MetricsRegistry {
 /**
  * Subscribes `metrics` to `events$` and keeps their state for scrapes, e.g. a `/metrics` route.
  * Throws `ConfigError` when two metrics would share a Prometheus name (`a.b.c` and `a_b.c`), so
- * that a bad set is refused at start, never at scrape time.
+ * that a bad set is refused at start, never at scrape time, and when `events$` is not an
+ * observable.
  *
  * @example
  * ```ts
@@ -110,6 +114,7 @@ export interface MetricsRegistry {
  * ```
  */
 export function startMetrics(events$: Observable<TelemetryEvent>, metrics: readonly Metric[]): MetricsRegistry {
+  observable('events$', events$);
   const states = createStates(metrics);
   const subscription: Subscription = feedStates(events$, states);
   return {

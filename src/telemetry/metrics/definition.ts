@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/index.js';
-import { integer } from '../../core/validate.js';
+import { integer, record } from '../../core/validate.js';
 import type { TelemetryEvent } from '../telemetry.js';
 import { labelNamesOf } from './prometheus-naming.js';
 
@@ -21,13 +21,17 @@ export interface MetricOptions {
    * `overseer_metric_series_dropped_total{metric}`). Default 2000.
    */
   maxSeries?: number;
-  /** The event to listen to. Default: the metric name without its last segment. */
-  event?: string;
+  /**
+   * The event to listen to, or several: a gauge of a state that several events change (a lease's
+   * `lease.acquired` … `lease.released`) listens to each and reads its value from each with a
+   * `measurement` function. Default: the metric name without its last segment.
+   */
+  event?: string | readonly string[];
   /** The measurement to read, or a function computing it. Default: the metric name's last segment. */
   measurement?: string | ((event: TelemetryEvent) => number | undefined);
   /** Only events for which this returns true count. Default: all. */
   keep?: (event: TelemetryEvent) => boolean;
-  /** Human text for the exporter's HELP line. */
+  /** Human text for the exporter's HELP line. Default `'<type> of <event>'`. */
   description?: string;
   /**
    * The unit of the measurement, e.g. `'millisecond'`. Time units (`'nanosecond'`,
@@ -38,18 +42,37 @@ export interface MetricOptions {
   unit?: string;
 }
 
-/** A metric's resolved definition; exporters read it. */
+/**
+ * A metric's resolved definition: its options with every default filled in, frozen. Exporters
+ * (`toPrometheus`, the OpenTelemetry and prom-client bridges) read it to name and describe the
+ * metric; read it yourself when writing an exporter of your own.
+ */
 export interface MetricDefinition {
+  /** The dotted metric name it was created with, e.g. `'breaker.call.duration'`. */
   readonly name: string;
+  /** Which kind of metric it is (see {@link MetricType}). */
   readonly type: MetricType;
+  /** The telemetry event it listens to (`options.event`, or the name without its last segment); the first, when it listens to several. */
   readonly event: string;
+  /** Every event it listens to, `event` first (one, unless `options.event` named several). */
+  readonly events: readonly string[];
+  /** The metadata keys that split it into series (`options.tags`; empty for one series). */
   readonly tags: readonly string[];
+  /** The HELP text (`options.description`, or `'<type> of <event>'`). */
   readonly description: string;
+  /** The measurement's unit (`options.unit`), or `undefined` when none was given. */
   readonly unit: string | undefined;
-  /** The most series the metric keeps; see {@link MetricOptions.maxSeries}. */
+  /** The most series the metric keeps; `options.maxSeries`, default 2000. */
   readonly maxSeries: number;
+  /** A distribution's bucket upper bounds, ascending, without the `+Inf` one; absent for the other kinds. */
   readonly buckets?: readonly number[];
+  /**
+   * Reads the measurement from an event: `options.measurement` when it is a function, else the
+   * event's measurement of that name (the name's last segment by default). An event it reads no
+   * number from is not counted (a counter counts events and never reads it).
+   */
   readonly readMeasurement: (event: TelemetryEvent) => number | undefined;
+  /** The event filter (`options.keep`), or `undefined` when every event counts. */
   readonly keep: ((event: TelemetryEvent) => boolean) | undefined;
 }
 
@@ -66,9 +89,20 @@ export function defineMetric(
   if (typeof name !== 'string' || !/^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+$/.test(name)) {
     throw new ConfigError('name', name, 'a dotted metric name such as "breaker.call.duration"');
   }
+  record('options', options);
   const lastDot = name.lastIndexOf('.');
-  const event = options.event ?? name.slice(0, lastDot);
+  const given: unknown = options.event ?? name.slice(0, lastDot);
+  const events = typeof given === 'string' ? [given] : Array.isArray(given) ? [...new Set<unknown>(given)] : [];
+  if (events.length === 0 || events.some((each) => typeof each !== 'string' || each.length === 0)) {
+    throw new ConfigError('event', options.event, 'an event name (a non-empty string), or a non-empty array of them');
+  }
+  const event = events[0] as string;
   const measurement = options.measurement ?? name.slice(lastDot + 1);
+  if (typeof measurement !== 'string' && typeof measurement !== 'function') {
+    throw new ConfigError('measurement', measurement, 'a measurement name or a function (event) => number');
+  }
+  if (options.keep !== undefined && typeof options.keep !== 'function') throw new ConfigError('keep', options.keep, 'a function (event) => boolean');
+  if (options.description !== undefined && typeof options.description !== 'string') throw new ConfigError('description', options.description, 'a string');
   const tags = options.tags ?? [];
   if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag.length === 0)) {
     throw new ConfigError('tags', tags, 'an array of metadata keys');
@@ -86,6 +120,7 @@ export function defineMetric(
     name,
     type,
     event,
+    events: Object.freeze(events as string[]),
     tags: Object.freeze([...tags]),
     description: options.description ?? `${type} of ${event}`,
     unit: options.unit,

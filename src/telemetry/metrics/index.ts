@@ -9,3 +9,4 @@ export { distribution, type DistributionOptions } from './distribution.js';
 export { collectMetrics, startMetrics, type MetricsReading, type MetricsRegistry } from './collect-metrics.js';
 export { toPrometheus, prometheusName } from './prometheus.js';
 export { overseerMetrics, durationBucketsMs } from './default-metrics.js';
+export { leaseMetrics } from './lease-metrics.js';

@@ -11,6 +11,7 @@ export interface Accumulator {
 
 /** A metric: an RxJS operator from telemetry events to its live reading, with its definition. */
 export interface Metric extends OperatorFunction<TelemetryEvent, MetricReading> {
+  /** What it counts and how exporters name it. */
   readonly definition: MetricDefinition;
 }
 
@@ -48,7 +49,7 @@ export class MetricState implements MetricReading {
    */
   record(event: TelemetryEvent): boolean {
     const definition = this.definition;
-    if (event.name !== definition.event) return false;
+    if (event.name !== definition.event && (definition.events.length === 1 || !definition.events.includes(event.name))) return false;
     if (definition.keep !== undefined && !definition.keep(event)) return false;
     const value = definition.type === 'counter' ? 1 : definition.readMeasurement(event);
     if (typeof value !== 'number' || Number.isNaN(value)) return false;
