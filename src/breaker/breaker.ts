@@ -1,17 +1,24 @@
+import { setMaxListeners } from 'node:events';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
-import { breakerMachine, type BreakerStateValue } from './breaker-machine.js';
+import { breakerMachine } from './breaker-machine.js';
 import { CallDeadlines, type Deadline } from './call-deadlines.js';
 import { BreakerArgumentError, BreakerOpenError, BreakerTimeoutError } from './errors.js';
 import { ConfigError } from '../core/index.js';
+import { isAbortSignal, record as objectOption } from '../core/validate.js';
 import { resolveBreakerOptions, toleranceFor, type BreakerOptions, type ResolvedBreakerOptions } from './options.js';
 import type { Tolerance } from './tolerance.js';
+import { breakerFleetHooksKey, type BreakerFleetHooks, type BreakerIsolation } from './isolation.js';
 
-/** A breaker's state. */
-export type BreakerState = BreakerStateValue;
+/**
+ * A breaker's state, as `state()` reports it: `closed` admits every call, `open` refuses every
+ * call until `resetMs` has passed, `half_open` admits `halfOpenProbes` probe calls to test the
+ * service, `disabled` refuses every call until `enable()` (or a breaker fleet's restore).
+ */
+export type BreakerState = 'closed' | 'open' | 'half_open' | 'disabled';
 
-/** Counters since the breaker was created. */
+/** Counters since the breaker was created, as `stats()` copies them; they survive restarts under a supervisor. */
 export interface BreakerStats {
   /** Calls that succeeded (including those failing with an error `isFailure` does not count). */
   successes: number;
@@ -23,11 +30,17 @@ export interface BreakerStats {
   opened: number;
 }
 
-/** A circuit breaker; see {@link createBreaker}. */
+/**
+ * A circuit breaker (fuse's semantics), as `createBreaker` or `breakerChild` makes it: wrap the
+ * calls to one remote service in `call`, so that once the service keeps failing they are refused
+ * at once instead of piling up, and probes test it again after `resetMs`.
+ */
 export interface Breaker {
+  /** Names it in telemetry, errors and an infrastructure tree (`options.name`). */
   readonly name: string;
   /** The XState actor that holds the state. */
   readonly actor: AnyActorRef;
+  /** Its state now; read it for health checks and dashboards (a call needs no check first: `call` refuses by itself). */
   state(): BreakerState;
   /**
    * Runs `fn` if admitted; rejects with `BreakerOpenError` (without running it) when not, and with
@@ -42,12 +55,16 @@ export interface Breaker {
    * toward the tolerance; half-open, it reopens the breaker; open or disabled, it changes nothing.
    */
   melt(): void;
-  /** → closed, failure history cleared, pending reset timer cancelled. Ignored while disabled. */
+  /** → closed, failure history cleared, pending reset timer cancelled. Ignored while disabled (or isolated by a breaker fleet). */
   reset(): void;
   /** → disabled: refuses every call until `enable()`. */
   disable(): void;
-  /** → closed, failure history cleared. */
+  /**
+   * → closed, failure history cleared. An isolation by a breaker fleet is not lifted by it: the
+   * breaker keeps refusing (reporting `'disabled'`) until the fleet restores it.
+   */
   enable(): void;
+  /** A copy of its counters since it was created (successes, failures, refusals, openings). */
   stats(): BreakerStats;
   /**
    * Changes options live (a hot reload) without losing state: an open breaker stays open (its
@@ -66,12 +83,13 @@ export interface CallOptions {
    * Errors that say nothing about the protected service (e.g. a local pool was full before the
    * call reached it): they propagate but count neither as failure nor as success, and a probe
    * that ends with one just frees its slot. If it throws, the call fails with what it threw and
-   * counts as a failure.
+   * counts as a failure. Default none: every error is judged by `isFailure`.
    */
   neutral?: (error: unknown) => boolean;
   /**
    * The caller's own signal: the function gets it (linked to the breaker's timeout signal when
-   * `callTimeoutMs` is set), so one signal carries both reasons to stop.
+   * `callTimeoutMs` is set), so one signal carries both reasons to stop. Default none: the
+   * function gets the breaker's own signal (one that never aborts without `callTimeoutMs`).
    */
   signal?: AbortSignal;
 }
@@ -83,7 +101,13 @@ export type BreakerReconfiguration = Partial<
 
 type CallOutcome = 'success' | 'failure' | 'timeout' | 'neutral';
 
+/**
+ * The signal `fn` gets when nothing can abort its call (no deadline, no caller's signal): one per
+ * module, since a fresh AbortController per call is the largest cost of the call path. It takes
+ * any number of listeners (concurrent calls through undici or fetch each add one and remove it).
+ */
 const neverAborted: AbortSignal = new AbortController().signal;
+setMaxListeners(0, neverAborted);
 
 const ignore = (): void => undefined;
 
@@ -100,21 +124,51 @@ function malformedCall(fn: unknown, options: unknown): { argument: string; value
   if (neutral !== undefined && typeof neutral !== 'function') {
     return { argument: 'options.neutral', value: neutral, expectation: 'a function or undefined' };
   }
-  if (signal !== undefined && !isAbortSignal(signal)) {
+  // A real AbortSignal passes at once (see protect: the duck-typed check costs a few hundred ns).
+  if (signal !== undefined && !(signal instanceof AbortSignal) && !isAbortSignal(signal)) {
     return { argument: 'options.signal', value: signal, expectation: 'an AbortSignal or undefined' };
   }
   return undefined;
 }
 
-function isAbortSignal(value: unknown): value is AbortSignal {
-  const signal = value as Partial<AbortSignal> | null;
-  return (
-    typeof signal === 'object' &&
-    signal !== null &&
-    typeof signal.aborted === 'boolean' &&
-    typeof signal.addEventListener === 'function' &&
-    typeof signal.removeEventListener === 'function'
-  );
+/**
+ * A call with `callTimeoutMs` in flight. It is its own node in the breaker's {@link CallDeadlines}
+ * and its own listener (`handleEvent`) on the caller's signal, so that neither needs an object or
+ * a closure of its own. Its promise is settled once, by whichever comes first: `fn`'s result or
+ * the deadline (`expire`); an abort of the caller's signal aborts the signal `fn` got and lets
+ * `fn` settle the call.
+ */
+class TimedCall<T> implements Deadline {
+  readonly at: number;
+  previous: Deadline | undefined = undefined;
+  next: Deadline | undefined = undefined;
+  queued = false;
+  settled = false;
+  /** Its signal is the one `fn` gets: aborted at the deadline, or with the caller's signal. */
+  readonly controller = new AbortController();
+  resolve!: (value: T) => void;
+  reject!: (reason: unknown) => void;
+
+  constructor(
+    readonly started: number,
+    readonly timeoutMs: number,
+    readonly probe: boolean,
+    readonly spell: number,
+    readonly neutral: ((error: unknown) => boolean) | undefined,
+    readonly callerSignal: AbortSignal | undefined,
+    private readonly expired: (call: TimedCall<T>) => void,
+  ) {
+    this.at = started + timeoutMs;
+  }
+
+  expire(): void {
+    this.expired(this);
+  }
+
+  /** The caller's signal aborted: so does the signal `fn` got, with the caller's reason. */
+  handleEvent(): void {
+    this.controller.abort(this.callerSignal?.reason);
+  }
 }
 
 /**
@@ -133,6 +187,13 @@ export class CircuitBreaker implements Breaker {
   readonly name: string;
   private machineActor!: Actor<typeof breakerMachine>;
   private current: BreakerState = 'closed';
+  /** The actor's state value; `current` shows it unless an isolation lies over it. */
+  private machineState: BreakerState = 'closed';
+  /** Set while a breaker fleet isolates this breaker (see `isolation.ts`): `current` is then `'disabled'`. */
+  private isolation: BreakerIsolation | undefined;
+  /** A fleet's watches on `current`; undefined until one watches. */
+  private stateWatchers: Set<(state: BreakerState) => void> | undefined;
+  private fleetHooks: BreakerFleetHooks | undefined;
   private actorDown = false;
   /** The rejected promise every refusal of the current spell returns; see `refuse`. */
   private standingRefusal: Promise<never> | undefined;
@@ -182,8 +243,9 @@ export class CircuitBreaker implements Breaker {
   // ---------------------------------------------------------------- the call path
 
   call<T>(fn: (signal: AbortSignal) => T | Promise<T>, options?: CallOptions): Promise<T> {
-    // Hot path (bench/breaker.bench.ts): one read of the cached state decides, once a typeof has
-    // made sure there is a call at all.
+    // Hot path (bench/breaker.bench.ts, breaker.success against bare-await and one-reaction): one
+    // read of the cached state decides, once a typeof has made sure there is a call at all; a closed
+    // call with no timeout and no subscriber then costs one reaction to `fn`'s promise (runClosed).
     if (typeof fn !== 'function' || options !== undefined) {
       const malformed = malformedCall(fn, options);
       if (malformed !== undefined) {
@@ -235,7 +297,11 @@ export class CircuitBreaker implements Breaker {
     return error;
   }
 
-  /** Any other admitted call: a probe, a call with a timeout, or one whose duration is reported. */
+  /**
+   * Any other admitted call: a probe, a call with a timeout, or one whose duration is reported.
+   * Without a timeout nothing can settle the call but `fn`, so its outcome is taken from one
+   * reaction to `fn`'s result, as on the closed path (two closures, no promise of our own).
+   */
   private runTracked<T>(
     fn: (signal: AbortSignal) => T | Promise<T>,
     probe: boolean,
@@ -246,71 +312,137 @@ export class CircuitBreaker implements Breaker {
     const spell = this.halfOpenSpell;
     if (probe) this.probesInFlight += 1;
     const timeoutMs = this.options.callTimeoutMs;
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      let deadline: Deadline | undefined;
-      const controller = timeoutMs === undefined ? undefined : new AbortController();
-      const abortWithCaller = (): void => controller?.abort(callerSignal?.reason);
-      const finish = (outcome: CallOutcome): boolean => {
-        if (settled) return false;
-        settled = true;
-        if (deadline !== undefined) this.deadlines.remove(deadline);
-        if (controller !== undefined) callerSignal?.removeEventListener('abort', abortWithCaller);
-        if (probe) this.recordProbeOutcome(spell, outcome);
-        else this.recordClosedOutcome(outcome);
-        this.emitCall(outcome, started);
-        return true;
-      };
-      const succeed = (value: T): void => {
-        if (finish('success')) resolve(value);
-      };
-      const fail = (error: unknown): void => {
-        // Settled already (timed out): the late error is nobody's business, its classifiers included.
-        if (settled) return;
-        let outcome: CallOutcome;
-        let reason = error;
-        try {
-          outcome = neutral?.(error) === true ? 'neutral' : this.counts(error) ? 'failure' : 'success';
-        } catch (classifierError) {
-          // A classifier that throws must not leave the call pending nor its probe slot taken.
-          outcome = 'failure';
-          reason = classifierError;
-        }
-        if (finish(outcome)) reject(reason);
-      };
-      if (controller !== undefined && timeoutMs !== undefined) {
-        deadline = {
-          at: started + timeoutMs,
-          expire: () => {
-            const error = new BreakerTimeoutError(this.name, timeoutMs);
-            if (!finish('timeout')) return;
-            reject(error);
-            controller.abort(error);
+    if (timeoutMs !== undefined) {
+      return this.runTimed(fn, new TimedCall<T>(started, timeoutMs, probe, spell, neutral, callerSignal, this.timedCallExpired as (call: TimedCall<T>) => void));
+    }
+    let result: T | Promise<T>;
+    try {
+      result = fn(callerSignal ?? neverAborted);
+      // Inside the try: reading `then` runs a getter of the caller's object, which may throw.
+      if (isThenable(result)) {
+        return Promise.resolve(result).then(
+          (value) => {
+            this.settleTracked(probe, spell, 'success', started);
+            return value;
           },
-          previous: undefined,
-          next: undefined,
-          queued: false,
-        };
-        this.deadlines.add(deadline);
+          (error: unknown) => {
+            throw this.trackedFailure(error, probe, spell, neutral, started);
+          },
+        );
       }
-      if (controller !== undefined && callerSignal !== undefined) {
-        if (callerSignal.aborted) controller.abort(callerSignal.reason);
-        else callerSignal.addEventListener('abort', abortWithCaller, { once: true });
-      }
-      let result: T | Promise<T>;
-      try {
-        result = fn(controller?.signal ?? callerSignal ?? neverAborted);
-        // Inside the try: reading `then` runs a getter of the caller's object, which may throw.
-        if (isThenable(result)) {
-          Promise.resolve(result).then(succeed, fail);
-          return;
-        }
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      succeed(result);
+    } catch (error) {
+      return Promise.reject(this.trackedFailure(error, probe, spell, neutral, started));
+    }
+    this.settleTracked(probe, spell, 'success', started);
+    return Promise.resolve(result);
+  }
+
+  /**
+   * A call with `callTimeoutMs`. Hot path (bench/service.bench.ts, service.throughput: the back
+   * end's upstream breaker has a call timeout): the call is one {@link TimedCall}, which is also
+   * its node in {@link CallDeadlines} and the listener on the caller's signal, so a timed call
+   * allocates that object, the AbortController whose signal `fn` gets (it must abort at the
+   * deadline), its promise and three closures (the promise's executor and the two reactions to
+   * `fn`'s result). The caller's signal gets a listener only when there is one and it has not
+   * aborted yet.
+   */
+  private runTimed<T>(fn: (signal: AbortSignal) => T | Promise<T>, call: TimedCall<T>): Promise<T> {
+    // Owned by the call: settled by `fn`'s result, or by its deadline (`timedCallExpired`), whichever comes first.
+    const promise = new Promise<T>((resolve, reject) => {
+      call.resolve = resolve;
+      call.reject = reject;
     });
+    this.deadlines.add(call);
+    const callerSignal = call.callerSignal;
+    if (callerSignal !== undefined) {
+      if (callerSignal.aborted) call.controller.abort(callerSignal.reason);
+      else callerSignal.addEventListener('abort', call);
+    }
+    let result: T | Promise<T>;
+    try {
+      result = fn(call.controller.signal);
+      // Inside the try: reading `then` runs a getter of the caller's object, which may throw.
+      if (isThenable(result)) {
+        Promise.resolve(result).then(
+          (value) => this.timedSucceeded(call, value),
+          (error: unknown) => this.timedFailed(call, error),
+        );
+        return promise;
+      }
+    } catch (error) {
+      this.timedFailed(call, error);
+      return promise;
+    }
+    this.timedSucceeded(call, result);
+    return promise;
+  }
+
+  private timedSucceeded<T>(call: TimedCall<T>, value: T): void {
+    if (this.settleTimed(call, 'success')) call.resolve(value);
+  }
+
+  private timedFailed<T>(call: TimedCall<T>, error: unknown): void {
+    // Settled already (timed out): the late error is nobody's business, its classifiers included.
+    if (call.settled) return;
+    let outcome: CallOutcome;
+    let reason = error;
+    try {
+      outcome = this.failedOutcome(error, call.neutral);
+    } catch (classifierError) {
+      // A classifier that throws must not leave the call pending nor its probe slot taken.
+      outcome = 'failure';
+      reason = classifierError;
+    }
+    if (this.settleTimed(call, outcome)) call.reject(reason);
+  }
+
+  /** A timed call's deadline passed before `fn` settled: it fails with a timeout and `fn`'s signal aborts. */
+  private readonly timedCallExpired = (call: TimedCall<unknown>): void => {
+    const error = new BreakerTimeoutError(this.name, call.timeoutMs);
+    if (!this.settleTimed(call, 'timeout')) return;
+    call.reject(error);
+    call.controller.abort(error);
+  };
+
+  /** Settles a timed call once (its deadline and its caller link dropped, the outcome counted); false when it had settled. */
+  private settleTimed<T>(call: TimedCall<T>, outcome: CallOutcome): boolean {
+    if (call.settled) return false;
+    call.settled = true;
+    this.deadlines.remove(call);
+    call.callerSignal?.removeEventListener('abort', call);
+    this.settleTracked(call.probe, call.spell, outcome, call.started);
+    return true;
+  }
+
+  /** Counts and reports the outcome of a tracked call. */
+  private settleTracked(probe: boolean, spell: number, outcome: CallOutcome, started: number): void {
+    if (probe) this.recordProbeOutcome(spell, outcome);
+    else this.recordClosedOutcome(outcome);
+    this.emitCall(outcome, started);
+  }
+
+  /**
+   * Counts the error a tracked call failed with and returns what the call rejects with: the error
+   * itself, or, when `neutral` or `isFailure` throws on it, what it threw (counted as a failure).
+   */
+  private trackedFailure(error: unknown, probe: boolean, spell: number, neutral: ((error: unknown) => boolean) | undefined, started: number): unknown {
+    let outcome: CallOutcome;
+    let reason = error;
+    try {
+      outcome = this.failedOutcome(error, neutral);
+    } catch (classifierError) {
+      // A classifier that throws must not leave the call pending nor its probe slot taken.
+      outcome = 'failure';
+      reason = classifierError;
+    }
+    this.settleTracked(probe, spell, outcome, started);
+    return reason;
+  }
+
+  /** How an error counts: `neutral` first, then `isFailure`; either may throw. */
+  private failedOutcome(error: unknown, neutral: ((error: unknown) => boolean) | undefined): CallOutcome {
+    if (neutral?.(error) === true) return 'neutral';
+    return this.counts(error) ? 'failure' : 'success';
   }
 
   /**
@@ -328,6 +460,11 @@ export class CircuitBreaker implements Breaker {
   }
 
   private createRefusal(state: 'open' | 'half_open' | 'disabled'): Promise<never> {
+    if (this.isolation !== undefined) {
+      const refusal = Promise.reject(BreakerOpenError.refuse(this.name, Number.POSITIVE_INFINITY, 'disabled', this.isolation));
+      refusal.catch(ignore);
+      return refusal;
+    }
     // The reset timer of this spell fires at `halfOpenAt` whatever `resetMs` is now: a hot reload
     // changes resetMs from the next opening only.
     const halfOpenAt = this.halfOpenAt;
@@ -393,7 +530,7 @@ export class CircuitBreaker implements Breaker {
   }
 
   enable(): void {
-    if (this.current !== 'disabled' || this.actorDown) return;
+    if (this.machineState !== 'disabled' || this.actorDown) return;
     this.tolerance.clear();
     this.machineActor.send({ type: 'ENABLE' });
   }
@@ -404,7 +541,7 @@ export class CircuitBreaker implements Breaker {
 
   reconfigure(patch: BreakerReconfiguration): void {
     const changeable = ['tolerance', 'failureRate', 'resetMs', 'halfOpenProbes', 'callTimeoutMs', 'isFailure'];
-    for (const key of Object.keys(patch ?? {})) {
+    for (const key of Object.keys(objectOption('patch', patch))) {
       if (!changeable.includes(key)) throw new ConfigError(key, (patch as Record<string, unknown>)[key], `one of ${changeable.join(', ')} (cannot change live)`);
     }
     const given = { ...this.given, ...patch };
@@ -462,11 +599,10 @@ export class CircuitBreaker implements Breaker {
     this.moveTo('disabled', this.halfOpenAt);
   }
 
+  /** The actor moved to `next` (or went down: `'disabled'`). */
   private moveTo(next: BreakerState, halfOpenAt: number): void {
-    const from = this.current;
-    if (next === from) return;
-    this.current = next;
-    this.standingRefusal = undefined;
+    if (next === this.machineState) return;
+    this.machineState = next;
     if (next === 'open') {
       this.opened += 1;
       this.halfOpenAt = halfOpenAt;
@@ -475,7 +611,48 @@ export class CircuitBreaker implements Breaker {
     } else if (next === 'closed') {
       this.tolerance.clear();
     }
+    this.show();
+  }
+
+  /** Makes `current` what the machine says, or `'disabled'` while isolated, and reports a change. */
+  private show(): void {
+    const from = this.current;
+    const next = this.isolation === undefined ? this.machineState : 'disabled';
+    if (next === from) return;
+    this.current = next;
+    this.standingRefusal = undefined;
     if (this.telemetry.observed) this.telemetry.emit(TelemetryEvents.breakerState, undefined, { breaker: this.name, from, to: next });
+    if (this.stateWatchers === undefined) return;
+    for (const watcher of [...this.stateWatchers]) {
+      try {
+        watcher(next);
+      } catch {
+        // A fleet's watcher reports its own failures; it must not break a transition.
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- the fleet's hooks (internal.ts)
+
+  /** What a breaker fleet isolates and watches this breaker through; not public API. */
+  get [breakerFleetHooksKey](): BreakerFleetHooks {
+    return (this.fleetHooks ??= {
+      isolate: (isolation) => {
+        this.isolation = isolation;
+        // A new isolation (or its end) needs a refusal that says so, even when `current` stays.
+        this.standingRefusal = undefined;
+        this.show();
+      },
+      isolation: () => this.isolation,
+      watch: (listener) => {
+        const watchers = (this.stateWatchers ??= new Set());
+        const entry = (state: BreakerState): void => listener(state);
+        watchers.add(entry);
+        return () => {
+          watchers.delete(entry);
+        };
+      },
+    });
   }
 }
 

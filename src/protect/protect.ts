@@ -1,11 +1,12 @@
+import { setMaxListeners } from 'node:events';
 import type { Breaker } from '../breaker/index.js';
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
 import { ConfigError, hasOverseerCode } from '../core/index.js';
-import { finiteNumber, nonEmptyString, record } from '../core/validate.js';
+import { abortSignal, clockOption, finiteNumber, nonEmptyString, record, telemetryOption } from '../core/validate.js';
 import type { MemoryRateLimiter, RateLimiter } from '../limiter/index.js';
 import type { CheckoutOptions, Lease, Pool } from '../pool/index.js';
-import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
+import { TelemetryEvents, telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 import { CallAbortedError, RateLimitedError, isPoolOwnError, isRefusal, type ProtectionStage } from './errors.js';
 
 /** What one protected call may say about itself. */
@@ -17,7 +18,7 @@ export interface ProtectCall {
   /**
    * Aborting it abandons the call: an aborted call spends nothing (no limiter hit, no worker) and
    * rejects with `CallAbortedError`; a pool checkout stops waiting (`PoolAbortedError`); a
-   * function already running sees its signal abort; a pending fallback is given up.
+   * function already running sees its signal abort; a pending fallback is given up. Default none.
    */
   signal?: AbortSignal;
 }
@@ -29,16 +30,17 @@ export type RefusingStage = Exclude<ProtectionStage, 'call'>;
 export interface ProtectOptions<W, T> {
   /** Names the chain in telemetry. Required. */
   name: string;
-  /** First stage: hits `key` for `cost` units; a denied hit is a `RateLimitedError`. */
+  /** First stage: hits `key` for `cost` units; a denied hit is a `RateLimitedError`. Default none: no rate limit. */
   limiter?: RateLimiter;
   /** The limiter key when the call gives none: a constant, or computed from the call. Default `'global'`. */
   key?: string | ((call: ProtectCall) => string);
   /**
    * Second stage: an open (or disabled) breaker refuses with `BreakerOpenError` before a worker is
    * sought; once a worker is in hand the breaker admits the call and times and counts `fn` alone.
+   * Default none: no breaker.
    */
   breaker?: Breaker;
-  /** Third stage: a worker is checked out for the call and released after it. */
+  /** Third stage: a worker is checked out for the call and released after it. Default none: `fn` gets `undefined` as its worker. */
   pool?: Pool<W>;
   /** How long the pool checkout may wait. Default the pool's own. */
   checkoutTimeoutMs?: number;
@@ -52,14 +54,19 @@ export interface ProtectOptions<W, T> {
   fallback?: (refusal: unknown, stage: RefusingStage) => T | Promise<T>;
   /** Which refusals the fallback serves. Default `['limiter', 'breaker']`. */
   fallbackOn?: readonly RefusingStage[];
-  /** Default `systemClock`. */
+  /** The clock that times each call for telemetry; a test clock in specs. Default `systemClock`. */
   clock?: Clock;
-  /** Default the shared `telemetry`. */
+  /** Where it reports each call (`protect.call.start`, `.stop`, `.exception`). Default the shared `telemetry`. */
   telemetry?: Telemetry;
 }
 
-/** A protected function: each invocation is one protected call. */
+/**
+ * A protected function: each invocation is one protected call. A `call` that is not an object, or
+ * whose `signal` is not an AbortSignal, rejects with `ConfigError` before any stage sees it (the
+ * breaker counts nothing); a bad `key` or `cost` is the limiter's `InvalidArgumentError`.
+ */
 export interface ProtectedFunction<T, C extends ProtectCall = ProtectCall> {
+  /** Makes one protected call: through the chain's stages, then the function; resolves with its result or the fallback's. */
   (call?: C): Promise<T>;
   /** The chain's name. */
   readonly chain: string;
@@ -70,7 +77,13 @@ export type ProtectOutcome = 'ok' | 'refused' | 'fallback' | 'error';
 
 const refusingStages: readonly RefusingStage[] = ['limiter', 'breaker', 'pool'];
 
+/**
+ * The signal `fn` gets when nothing can abort its call (no deadline, no caller's signal): one per
+ * module, since a fresh AbortController per call is the largest cost of the call path. It takes
+ * any number of listeners (concurrent calls through undici or fetch each add one and remove it).
+ */
 const neverAborted: AbortSignal = new AbortController().signal;
+setMaxListeners(0, neverAborted);
 
 const ignore = (): void => undefined;
 
@@ -172,8 +185,8 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
   const fallbackOn = resolveFallbackOn(options.fallbackOn);
   const { limiter, breaker, pool, fallback } = options;
   const keyOption = options.key ?? 'global';
-  const clock = options.clock ?? systemClock;
-  const telemetry = options.telemetry ?? sharedTelemetry;
+  const clock = clockOption<Clock>('clock', fields.clock, systemClock);
+  const telemetry = telemetryOption<Telemetry>('telemetry', fields.telemetry, sharedTelemetry);
 
   /** Runs `fn` on a worker already checked out, releasing it however `fn` ends. */
   const runLeased = (lease: Lease<W>, signal: AbortSignal, call: C): T | Promise<T> => {
@@ -200,31 +213,31 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
     );
   };
 
-  const checkoutOptions = (signal: AbortSignal | undefined): CheckoutOptions | undefined =>
-    checkoutTimeoutMs === undefined && signal === undefined
-      ? undefined
-      : { ...(checkoutTimeoutMs === undefined ? {} : { timeoutMs: checkoutTimeoutMs }), ...(signal === undefined ? {} : { signal }) };
+  /** The limiter when it answers synchronously (`hitSync`): decided once, so a hit costs no type test. */
+  const memoryLimiter = limiter !== undefined && isMemoryLimiter(limiter) ? limiter : undefined;
+
+  const checkoutOptions = (signal: AbortSignal | undefined): CheckoutOptions | undefined => {
+    if (signal === undefined) return checkoutTimeoutMs === undefined ? undefined : { timeoutMs: checkoutTimeoutMs };
+    return checkoutTimeoutMs === undefined ? { signal } : { timeoutMs: checkoutTimeoutMs, signal };
+  };
 
   /**
-   * Checks a worker out, outside the breaker: the pool's own refusals (full, timed out, aborted,
-   * stopped) say nothing about the service, but a worker that could not be created (a refused
-   * connection) does, so that failure is counted by the breaker as a failed call would be.
+   * A checkout (made outside the breaker) failed: the pool's own refusals (full, timed out,
+   * aborted, stopped) say nothing about the service, but a worker that could not be created (a
+   * refused connection) does, so that failure is counted by the breaker as a failed call would be.
+   * Rejects with the checkout's error either way.
    */
-  const checkout = async (from: Pool<W>, signal: AbortSignal | undefined): Promise<Lease<W>> => {
-    try {
-      return await from.checkout(checkoutOptions(signal));
-    } catch (error) {
-      if (breaker !== undefined && !isPoolOwnError(error)) {
-        await breaker.call(() => Promise.reject(error)).catch(ignore);
-      }
-      throw error;
+  const checkoutFailed = async (error: unknown): Promise<never> => {
+    if (breaker !== undefined && !isPoolOwnError(error)) {
+      await breaker.call(() => Promise.reject(error)).catch(ignore);
     }
+    throw error;
   };
 
   const report = (outcome: ProtectOutcome, stage: ProtectionStage, started: number, error?: unknown): void => {
     const duration = { duration: clock.now() - started };
-    if (outcome === 'ok' || outcome === 'fallback') telemetry.emit('protect.call.stop', duration, { protect: name, outcome, stage });
-    else telemetry.emit('protect.call.exception', duration, { protect: name, outcome, stage, error });
+    if (outcome === 'ok' || outcome === 'fallback') telemetry.emit(TelemetryEvents.protectCallStop, duration, { protect: name, outcome, stage });
+    else telemetry.emit(TelemetryEvents.protectCallException, duration, { protect: name, outcome, stage, error });
   };
 
   /** A refusal the fallback serves: its answer, or its error, or the caller's abort. */
@@ -237,22 +250,27 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
   const protectedFunction = async (call: C = noCall): Promise<T> => {
     const observed = telemetry.observed;
     const started = observed ? clock.now() : 0;
-    if (observed) telemetry.emit('protect.call.start', undefined, { protect: name });
+    if (observed) telemetry.emit(TelemetryEvents.protectCallStart, undefined, { protect: name });
     // Where the call is: an error is classified by the stage it arose in, not by what it says.
     let stage: ProtectionStage = 'limiter';
     let lease: Lease<W> | undefined;
     let fnStarted = false;
     let fnSignal: AbortSignal | undefined;
-    const signal = call?.signal;
+    let signal: AbortSignal | undefined;
     try {
       if (typeof call !== 'object' || call === null) throw new ConfigError('call', call, 'an object { key?, cost?, signal? }');
-      // Hot path (bench/service.bench.ts, protect.overhead): a memory limiter answers synchronously,
-      // a closed breaker and an idle worker are taken without waiting; the one await is on `fn`.
+      // Refused before any stage: a pool or a breaker refusing it would count against the service.
+      // A real AbortSignal passes at once (duck-typing one reads three properties of an object V8
+      // keeps in dictionary mode, a few hundred ns); anything else is checked by shape.
+      signal = call.signal === undefined || call.signal instanceof AbortSignal ? call.signal : abortSignal('call.signal', call.signal);
+      // Hot path (bench/service.bench.ts: protect.overhead, service.throughput): a memory limiter
+      // answers synchronously, a closed breaker and an idle worker are taken without waiting; the one
+      // await is on `fn` (and, with every worker busy, on the pool's own checkout promise).
       if (signal?.aborted) throw new CallAbortedError(name, stage, signal.reason);
       if (limiter !== undefined) {
         const key = call.key ?? (typeof keyOption === 'function' ? keyOption(call) : keyOption);
         const cost = call.cost ?? 1;
-        const decision = isMemoryLimiter(limiter) ? limiter.hitSync(key, cost) : await limiter.hit(key, cost);
+        const decision = memoryLimiter !== undefined ? memoryLimiter.hitSync(key, cost) : await limiter.hit(key, cost);
         if (!decision.allowed) throw RateLimitedError.refuse(limiter.name, decision.retryAfterMs, decision.reason);
       }
       stage = 'breaker';
@@ -263,7 +281,15 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
       if (pool !== undefined) {
         stage = 'pool';
         if (signal?.aborted) throw new CallAbortedError(name, stage, signal.reason);
-        lease = pool.tryCheckout() ?? (await checkout(pool, signal));
+        lease = pool.tryCheckout();
+        if (lease === undefined) {
+          // The wait for a worker, awaited here rather than in a helper of its own (one promise fewer per waiting call).
+          try {
+            lease = await pool.checkout(checkoutOptions(signal));
+          } catch (error) {
+            await checkoutFailed(error);
+          }
+        }
       }
       // The breaker admits (or refuses) the call only now; `fn` runs at once when admitted.
       stage = breaker === undefined ? 'call' : 'breaker';

@@ -14,10 +14,10 @@ describe('hitSync', () => {
     }
   });
 
-  it('throws on a bad key or cost instead of rejecting', () => {
+  it('throws an InvalidArgumentError on a bad key or cost instead of rejecting', () => {
     const { limiter } = memoryLimiter();
-    expect(() => limiter.hitSync(1 as unknown as string)).toThrow(TypeError);
-    expect(() => limiter.hitSync('a', 0)).toThrow(RangeError);
+    expect(() => limiter.hitSync(1 as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', argument: 'hit.key' }));
+    expect(() => limiter.hitSync('a', 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', argument: 'hit.cost' }));
   });
 
   it('returns frozen decisions', () => {
@@ -202,17 +202,16 @@ describe('Sweeper', () => {
     expect(pending()).toBe(0);
   });
 
-  it('sweeps 200,000 keys in 40 ticks of 5,000 (and one that finds the end), each a small slice of the work', () => {
+  it('sweeps 200,000 keys in 40 ticks of 5,000 (and one that finds the end), never more in one tick', () => {
     const base = createTestClock();
-    const tickMs: number[] = [];
-    // The test clock, with every timer callback timed.
+    let ticks = 0;
+    // The test clock, with every timer callback counted.
     const clock: Clock = {
       now: () => base.now(),
       setTimeout: (fn, ms) =>
         base.setTimeout(() => {
-          const started = performance.now();
+          ticks += 1;
           fn();
-          tickMs.push(performance.now() - started);
         }, ms),
       clearTimeout: (handle) => base.clearTimeout(handle),
     };
@@ -220,10 +219,10 @@ describe('Sweeper', () => {
     for (let key = 0; key < 200_000; key += 1) limiter.hitSync(`k${key}`);
     base.advance(1000);
     expect(limiter.size).toBe(0);
-    expect(tickMs).toHaveLength(200_000 / SWEEP_CHUNK + 1);
-    const total = tickMs.reduce((sum, ms) => sum + ms, 0);
-    // Generous bounds for a loaded CI machine: no tick does more than a few chunks' worth of work.
-    expect(Math.max(...tickMs)).toBeLessThan(Math.max(50, total / 4));
+    // 40 slices of SWEEP_CHUNK and the one that finds the end: a tick that swept more than one
+    // chunk would leave fewer ticks. (The work per slice is counted exactly in the spec above;
+    // no wall-clock bound here: timing belongs in the benchmarks.)
+    expect(ticks).toBe(200_000 / SWEEP_CHUNK + 1);
   });
 });
 
