@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Client } from 'undici';
 import {
@@ -23,11 +25,16 @@ import {
   type ProtectCall,
   type Telemetry,
 } from '../src/index.js';
-import { finiteNumber, integer, nonEmptyString, record } from '../src/core/validate.js';
+import { boolean, finiteNumber, integer, nonEmptyString, record } from '../src/core/validate.js';
+import { createObserver, type Observer } from '../src/observer.js';
+import { isConfigError, isInvalidArgumentError } from '../src/core/index.js';
+import { isBreakerFleetUnavailableError, type BreakerFleet } from '../src/cluster/index.js';
+import { acrossInstances, acrossInstancesMetrics, type AcrossInstances } from './across-instances.js';
 import { startFlakyUpstream, type FlakyUpstream, type UpstreamBehaviour } from './flaky-upstream.js';
 import { httpServerChild, type CrashEvent } from './http-server-child.js';
 import type { CpuResult, CpuTask } from '../workers/tasks.js';
 import { quoteRefresherBackoff, quoteRefresherChild } from './quote-refresher.js';
+import { soakCpuWorker, startSoakHooks } from './soak-hooks.js';
 import { clampedInteger, echoed, parseTarget, requiredText, type BadInput, type IntegerRange } from './request-input.js';
 import { childState, childrenInBackoffSnapshot, describeTree, trackRestarts } from './tree-health.js';
 
@@ -35,8 +42,19 @@ import { childState, childrenInBackoffSnapshot, describeTree, trackRestarts } fr
 export interface BackendOptions {
   /** Port of the service on 127.0.0.1, an integer in [0, 65535]. Default 3000; 0 picks a free one. */
   port?: number;
-  /** When given, the rate limiters keep their counts in this Redis (one limit across instances). */
+  /**
+   * When given, the back end runs across instances on this Redis: the rate limiters keep their
+   * counts there (one limit across instances), the quote publisher runs as a singleton child on a
+   * Redis lease (one instance at a time publishes the latest quote, fenced), and the upstream
+   * breaker joins a breaker fleet (`POST /isolate?breaker=` on any instance refuses on all).
+   */
   redisUrl?: string;
+  /** With `redisUrl`: every key and channel starts with it. Default `'overseer-backend'`. */
+  redisPrefix?: string;
+  /** With `redisUrl`: this instance's id, as the lease owner and in the fleet's view. Default `<hostname>:<pid>:<random>`. */
+  instance?: string;
+  /** With `redisUrl`: the quote publisher's lease time to live, ms, an integer ≥ 10. Default 15000. */
+  leaseTtlMs?: number;
   /** How the flaky upstream behaves at start. Default 10% failures, 2 ms latency. */
   upstream?: Partial<UpstreamBehaviour>;
   /** Requests per second allowed per client on each route, an integer ≥ 1. Default 200. */
@@ -47,6 +65,10 @@ export interface BackendOptions {
   upstreamTimeoutMs?: number;
   /** How often the quote refresher fetches a quote to keep the cache fresh, ms, > 0. Default 5000. */
   quoteRefreshMs?: number;
+  /** Whether `/observer` serves the observer's live page of the tree (read-only). Default true. */
+  observer?: boolean;
+  /** Whether the soak harness's opt-in routes under `/soak/` are on (samples, upstream faults, thread crashes; see soak-hooks.ts). Default false. */
+  soakHooks?: boolean;
   clock?: Clock;
   telemetry?: Telemetry;
 }
@@ -58,6 +80,10 @@ export interface Backend {
   readonly infra: Infrastructure;
   readonly upstream: FlakyUpstream;
   readonly metrics: MetricsRegistry;
+  /** The observer served at `/observer` (read-only), unless `observer: false`. */
+  readonly observer: Observer | undefined;
+  /** With `redisUrl`: the breaker fleet the upstream breaker belongs to. */
+  readonly fleet: BreakerFleet | undefined;
   /** Stops accepting, drains calls in flight, stops the tree in order, then the upstream. */
   stop(): Promise<void>;
 }
@@ -76,17 +102,24 @@ const ROUTES: Readonly<Record<string, 'GET' | 'POST'>> = Object.freeze({
   '/metrics': 'GET',
   '/health': 'GET',
   '/crash': 'POST',
+  '/isolate': 'POST',
+  '/restore': 'POST',
 });
 
 /** The back end's options after validation and defaults. */
 interface ResolvedBackendOptions {
   port: number;
   redisUrl: string | undefined;
+  redisPrefix: string;
+  instance: string;
+  leaseTtlMs: number;
   upstream: UpstreamBehaviour;
   clientRate: number;
   breakerResetMs: number;
   upstreamTimeoutMs: number;
   quoteRefreshMs: number;
+  observer: boolean;
+  soakHooks: boolean;
 }
 
 /** A finite number > 0, or the default when absent. */
@@ -107,11 +140,16 @@ function resolveBackendOptions(options: BackendOptions): ResolvedBackendOptions 
   return {
     port,
     redisUrl: fields.redisUrl === undefined ? undefined : nonEmptyString('redisUrl', fields.redisUrl),
+    redisPrefix: fields.redisPrefix === undefined ? 'overseer-backend' : nonEmptyString('redisPrefix', fields.redisPrefix),
+    instance: fields.instance === undefined ? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}` : nonEmptyString('instance', fields.instance),
+    leaseTtlMs: integer('leaseTtlMs', fields.leaseTtlMs, 15_000, 10),
     upstream: { failureRate, latencyMs: finiteNumber('upstream.latencyMs', upstream.latencyMs, 2) },
     clientRate: integer('clientRate', fields.clientRate, 200, 1),
     breakerResetMs: positiveMs('breakerResetMs', fields.breakerResetMs, 2_000),
     upstreamTimeoutMs: positiveMs('upstreamTimeoutMs', fields.upstreamTimeoutMs, 1_000),
     quoteRefreshMs: positiveMs('quoteRefreshMs', fields.quoteRefreshMs, 5_000),
+    observer: boolean('observer', fields.observer, true),
+    soakHooks: boolean('soakHooks', fields.soakHooks, false),
   };
 }
 
@@ -165,12 +203,26 @@ function badRequest(response: ServerResponse, bad: BadInput): void {
  *   refresher (a child that refreshes the cached quote every `quoteRefreshMs` and also crashes
  *   when the upstream fails): its supervisor restarts it after a backoff (1 s, 2 s, 4 s … 30 s),
  *   which `/health` and the log show.
+ * - `GET /observer/` is the observer's live page of the tree (`overseer/observer`), read-only:
+ *   the supervisors and children with their restarts and last exits, the breaker with its
+ *   countdown to the next probe, pools, the thread pool, limiter denials; `GET /observer/snapshot`
+ *   the same as JSON. Off with `observer: false`.
+ * - With `redisUrl`, across instances (every back end on the same Redis and `redisPrefix`): the
+ *   quote publisher, a singleton child on a Redis lease, publishes the latest quote to Redis every
+ *   `quoteRefreshMs` on the one instance that holds the lease, each write fenced; the upstream
+ *   breaker joins a breaker fleet. `POST /isolate?breaker=quotes.upstream&reason=…` on any
+ *   instance makes every instance's breaker of that name refuse (so `/quote` serves the cache),
+ *   `POST /restore?breaker=quotes.upstream` lifts it everywhere. `/health` then also shows
+ *   `instance`, `singletons` (id, lease, owner, held, fence, running) and `breakerFleet` (status,
+ *   isolations, and the view: instance → breaker → state); `/metrics` adds `lease_held`,
+ *   `lease_fence`, `breaker_fleet_isolated` and their kin. Without `redisUrl` both routes are a 404.
  * - Bad input is a 4xx, never a 500: a query parameter that is not what the route takes, or a
  *   target that is no URL, a 400 naming the parameter; an unknown route or crashable child a 404;
  *   a child that is not running a 409; a wrong method a 405 with `Allow`.
  *
- * The server is itself a supervised child (the last one, so it is stopped first): stopping drains
- * it, then the refresher, the pools and the rest of the tree stop in reverse start order.
+ * The server is itself a supervised child (the last one, so it is stopped first): stopping ends the
+ * observer's event streams (which would otherwise hold the drain open), drains the server, then the
+ * refresher, the pools and the rest of the tree stop in reverse start order.
  *
  * Rejects (never throws) with a `ConfigError` naming a bad option before starting anything; a
  * start that fails later (the port taken, a pool that cannot start) stops what it had started
@@ -220,6 +272,7 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
   }
   const metrics = startMetrics(telemetry.events$, [
     ...overseerMetrics(),
+    ...(redis ? acrossInstancesMetrics() : []),
     counter('protect.call.count', { event: 'protect.call.stop', tags: ['protect', 'outcome', 'stage'], description: 'Protected calls that returned, by outcome' }),
     counter('protect.call.failed.count', { event: 'protect.call.exception', tags: ['protect', 'outcome', 'stage'], description: 'Protected calls that failed, by stage' }),
     distribution('protect.call.duration', { event: 'protect.call.stop', buckets: durationBucketsMs, tags: ['protect'], unit: 'millisecond', description: 'Protected call duration in seconds' }),
@@ -233,7 +286,7 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
   const infra = await startInfrastructure({
     ...(options.clock ? { clock: options.clock } : {}),
     telemetry,
-    ...(redis ? { redis, redisPrefix: 'overseer-backend' } : {}),
+    ...(redis ? { redis, redisPrefix: resolved.redisPrefix } : {}),
     namespaces: {
       quotes: {
         breakers: {
@@ -248,13 +301,33 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
       },
       compute: {
         limiters: { clients: { algorithm: 'sliding_window', limit: clientRate, windowMs: 1_000 } },
-        threadPools: { cpu: { filename: cpuWorker, minThreads: 1, maxThreads: 2, maxQueue: 256 } },
+        threadPools: { cpu: { filename: resolved.soakHooks ? soakCpuWorker : cpuWorker, minThreads: 1, maxThreads: 2, maxQueue: 256 } },
       },
     },
   });
   undo.push(() => infra.stop());
 
   let cachedQuote: unknown;
+  // Made once the tree is up (its start may hold the event loop), and stopped after it: the
+  // singleton releases its lease on the way out, then the fleet leaves, then Redis closes.
+  const across: AcrossInstances | undefined = redis
+    ? await acrossInstances({
+        redis,
+        prefix: resolved.redisPrefix,
+        instance: resolved.instance,
+        leaseTtlMs: resolved.leaseTtlMs,
+        publishEveryMs: resolved.quoteRefreshMs,
+        latestQuote: () => cachedQuote,
+        clock: options.clock ?? systemClock,
+        telemetry,
+      })
+    : undefined;
+  if (across) {
+    const stopAcross = across.stop;
+    undo.splice(undo.length - 1, 0, stopAcross);
+    across.attach(infra.breaker('quotes', 'upstream'));
+  }
+
   const fetchQuote = async (client: Client, signal: AbortSignal): Promise<object> => {
     const answer = await client.request({ path: '/quote', method: 'GET', signal });
     if (answer.statusCode !== 200) {
@@ -290,6 +363,12 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
 
   const clock = options.clock ?? systemClock;
 
+  // Read-only (no actions), on the server's 127.0.0.1; its streams end before the server drains.
+  const observer = resolved.observer ? createObserver({ infrastructure: infra, telemetry, clock }) : undefined;
+  if (observer) undo.push(() => observer.stop());
+  const soak = resolved.soakHooks ? startSoakHooks({ infra, upstream }) : undefined;
+  if (soak) undo.push(() => soak.stop());
+
   /** `POST /crash?child=<id>`: 202 and the crash once the answer is sent; 400, 404 or 409 otherwise. */
   const crash = (query: URLSearchParams, response: ServerResponse): void => {
     const given = requiredText(query, 'child');
@@ -316,10 +395,47 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
     sendJson(response, 202, { crashing: id });
   };
 
+  /**
+   * `POST /isolate?breaker=<name>&reason=<text>` and `POST /restore?breaker=<name>`: the operator's
+   * "stop calling it" across instances, through the breaker fleet. 200 once Redis has it; 400 for a
+   * missing name; 503 when Redis did not confirm (nothing changed); 404 without a fleet.
+   */
+  const isolation = (action: 'isolate' | 'restore', query: URLSearchParams, response: ServerResponse): void => {
+    if (across === undefined) {
+      return sendJson(response, 404, { error: 'ERR_NOT_FOUND', message: `no breaker fleet: /${action} needs the back end started with a Redis (REDIS_URL)` });
+    }
+    const given = requiredText(query, 'breaker');
+    if (!given.ok) return badRequest(response, given);
+    const reason = query.get('reason') ?? '';
+    const done =
+      action === 'isolate'
+        ? across.fleet.isolate(given.value, reason === '' ? undefined : { reason }).then((made) => ({ isolated: given.value, isolation: made }))
+        : across.fleet.restore(given.value).then((existed) => ({ restored: given.value, existed }));
+    done.then(
+      (body) => sendJson(response, 200, body),
+      (error: unknown) => {
+        if (isBreakerFleetUnavailableError(error)) return sendJson(response, 503, { error: error.code, reason: error.reason, message: error.message });
+        if (isInvalidArgumentError(error) || isConfigError(error)) {
+          return sendJson(response, 400, { error: 'ERR_BAD_REQUEST', parameter: 'breaker', value: echoed(given.value), message: (error as Error).message });
+        }
+        sendJson(response, 500, { error: 'internal', message: String(error) });
+      },
+    );
+  };
+
+  /** `/health`'s view of the singletons: the lease's side, and whether the child's actor runs here. */
+  const singletons = (): unknown[] =>
+    (across?.singletons() ?? []).map((singleton) => ({
+      ...singleton,
+      running: infra.supervisor.whichChildren().some((child) => child.id === singleton.id && child.ref !== undefined),
+    }));
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const target = parseTarget(request.url ?? '/');
     if (!target.ok) return badRequest(response, target);
     const url = target.value;
+    if (observer && (url.pathname === observer.base || url.pathname.startsWith(`${observer.base}/`))) return observer(request, response);
+    if (soak && url.pathname.startsWith('/soak/')) return soak.handle(request, response, url);
     const aborted = new AbortController();
     response.once('close', () => {
       if (!response.writableFinished) aborted.abort();
@@ -332,6 +448,9 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
     switch (url.pathname) {
       case '/crash':
         return crash(url.searchParams, response);
+      case '/isolate':
+      case '/restore':
+        return isolation(url.pathname === '/isolate' ? 'isolate' : 'restore', url.searchParams, response);
       case '/quote':
         return quote({ key: clientOf(request), signal: aborted.signal }).then(
           (body) => sendJson(response, 200, body),
@@ -366,6 +485,7 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
           breakers: { 'quotes/upstream': infra.breaker('quotes', 'upstream').state() },
           pools: { 'quotes/upstream': infra.pool('quotes', 'upstream').status() },
           threadPools: { 'compute/cpu': infra.threadPool('compute', 'cpu').status() },
+          ...(across ? { instance: resolved.instance, singletons: singletons(), breakerFleet: across.breakerFleet() } : {}),
         });
       default:
         // A route listed in ROUTES without a case here: answered all the same, never left hanging.
@@ -384,6 +504,8 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
       backoff: quoteRefresherBackoff,
     }),
   );
+  // With Redis: the quote publisher, a singleton child (standing by on every instance but one).
+  for (const child of across?.children ?? []) await infra.supervisor.startChild(child);
 
   let port = resolved.port;
   await infra.supervisor.startChild(
@@ -398,6 +520,8 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
           });
         }),
       onListening: (address) => (port = address.port),
+      // The observer's event streams never end by themselves: a drain ends them (pages reconnect).
+      onDrain: () => observer?.disconnectClients(),
     }),
   );
 
@@ -408,8 +532,13 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
     infra,
     upstream,
     metrics,
+    observer,
+    fleet: across?.fleet,
     async stop() {
+      await observer?.stop();
+      soak?.stop();
       await infra.stop();
+      await across?.stop();
       tracked.stop();
       metrics.stop();
       await upstream.close();

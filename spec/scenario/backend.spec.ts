@@ -460,3 +460,122 @@ function listeningServers(): Set<NetServer> {
 function serversSince(before: Set<NetServer>): number {
   return [...listeningServers()].filter((server) => !before.has(server)).length;
 }
+
+describe('the example back end serves the observer at /observer, read-only', () => {
+  /** Reads an event stream until `done` holds of the messages so far (or 5 s pass); the stream stays open. */
+  async function follow(url: string): Promise<{ messages: Array<{ event: string; data: any }>; until(done: (messages: Array<{ event: string; data: any }>) => boolean): Promise<void>; closed: Promise<void>; abort(): void }> {
+    const controller = new AbortController();
+    const response = await fetch(url, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const messages: Array<{ event: string; data: any }> = [];
+    const waiters = new Set<() => void>();
+    let text = '';
+    const closed = (async () => {
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          text += decoder.decode(chunk, { stream: true });
+          let end: number;
+          while ((end = text.indexOf('\n\n')) >= 0) {
+            const block = text.slice(0, end);
+            text = text.slice(end + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (event !== undefined && data !== undefined) messages.push({ event, data: JSON.parse(data) });
+          }
+          for (const waiter of waiters) waiter();
+        }
+      } catch {
+        // Aborted by the spec.
+      }
+    })();
+    return {
+      messages,
+      closed,
+      abort: () => controller.abort(),
+      until: (done) =>
+        new Promise<void>((resolve, reject) => {
+          const check = (): void => {
+            if (!done(messages)) return;
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            waiters.delete(check);
+            reject(new Error(`the stream did not show it within 5 s (${messages.length} messages)`));
+          }, 5_000);
+          waiters.add(check);
+          check();
+        }),
+    };
+  }
+
+  it('GET /observer/ is the page; /observer/snapshot shows the tree, the breaker, pools, thread pool and limiters; actions do not exist', async () => {
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, telemetry: createTelemetry() });
+    const page = await fetch(`${backend.url}/observer/`, { signal: AbortSignal.timeout(5_000) });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('src="/observer/app.js"');
+    const snapshot = await get('/observer/snapshot');
+    expect(snapshot.status).toBe(200);
+    expect(snapshot.body.supervisors.map((view: { id: string }) => view.id)).toEqual(['infrastructure', 'infrastructure/quotes', 'infrastructure/compute']);
+    expect(snapshot.body.supervisors[0].children.map((child: { id: string; status: string }) => `${child.id} ${child.status}`)).toEqual([
+      'quotes running',
+      'compute running',
+      'quote-refresher running',
+      'http running',
+    ]);
+    expect(snapshot.body.breakers).toEqual([expect.objectContaining({ name: 'quotes.upstream', state: 'closed' })]);
+    expect(snapshot.body.pools).toEqual([expect.objectContaining({ name: 'quotes.upstream', available: true })]);
+    expect(snapshot.body.threadPools).toEqual([expect.objectContaining({ name: 'compute.cpu', available: true })]);
+    expect(snapshot.body.limiters.map((limiter: { name: string }) => limiter.name)).toEqual(['quotes.clients', 'compute.clients']);
+    expect(snapshot.body.actions).toBe(false);
+    const action = await get('/observer/actions/child/restart', 'spec', 'POST');
+    expect(action.status).toBe(404);
+  });
+
+  it('an event stream shows the quote refresher crash with its backoff countdown, and an open stream does not hold up stop()', async () => {
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, telemetry: createTelemetry() });
+    const stream = await follow(`${backend.url}/observer/events`);
+    await stream.until((messages) => messages.length >= 1);
+    expect(stream.messages[0]!.event).toBe('snapshot');
+    expect((await get('/crash?child=quote-refresher', 'spec', 'POST')).status).toBe(202);
+    const inBackoff = (messages: Array<{ event: string; data: any }>): any =>
+      messages
+        .flatMap((message) => message.data.supervisors ?? [])
+        .flatMap((view: any) => view.children)
+        .find((child: any) => child.id === 'quote-refresher' && child.status === 'backoff');
+    await stream.until((messages) => inBackoff(messages) !== undefined);
+    expect(inBackoff(stream.messages)).toMatchObject({ lastExit: { reason: 'error' }, restartInMs: expect.any(Number) });
+    expect(inBackoff(stream.messages).restartInMs).toBeGreaterThan(0);
+    expect(inBackoff(stream.messages).restartInMs).toBeLessThanOrEqual(1_200);
+    const stopping = Date.now();
+    await backend.stop();
+    backend = undefined;
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    await stream.closed;
+  });
+
+  it('a graceful restart of the http child ends the open event streams instead of waiting for them, and the observer serves again after it', async () => {
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, telemetry: createTelemetry() });
+    const stream = await follow(`${backend.url}/observer/events`);
+    await stream.until((messages) => messages.length >= 1);
+    const terminating = Date.now();
+    await backend.infra.supervisor.terminateChild('http');
+    // The child's shutdown is 10 s: an event stream held open would make the drain wait it out.
+    expect(Date.now() - terminating).toBeLessThan(2_000);
+    await stream.closed;
+    await backend.infra.supervisor.restartChild('http');
+    const again = await follow(`${backend.url}/observer/events`);
+    await again.until((messages) => messages.length >= 1);
+    expect(again.messages[0]!.event).toBe('snapshot');
+    again.abort();
+  });
+
+  it('observer: false serves no /observer', async () => {
+    backend = await startBackend({ port: 0, upstream: { failureRate: 0, latencyMs: 0 }, telemetry: createTelemetry(), observer: false });
+    expect(backend.observer).toBeUndefined();
+    expect((await get('/observer/snapshot')).status).toBe(404);
+  });
+});
