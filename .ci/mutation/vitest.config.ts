@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The specs a mutation run may use: those that run in-process on the test clock or on loopback
+ * within seconds (unit, property, contract, concurrent). Scenario, chaos, cluster, browser and
+ * package specs start processes, browsers or builds of `dist/`; they would make every mutant
+ * take minutes and they test nothing the others do not reach first.
+ */
+export default defineConfig({
+  test: {
+    include: ['spec/unit/**/*.spec.ts', 'spec/property/**/*.spec.ts', 'spec/contract/**/*.spec.ts', 'spec/concurrent/**/*.spec.ts'],
+    // It reads dist/ and docs/api, which a mutated sandbox does not rebuild.
+    exclude: ['spec/contract/api-report.spec.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
