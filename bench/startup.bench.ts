@@ -11,7 +11,7 @@
  *   cache); 8 rounds after one with --quick. Every process checks that the import loaded neither
  *   piscina nor undici (they load on first use); a process that did fails the suite.
  *   Target: ratio ≤ 1.25.
- * startup.import.threads, .http, .opentelemetry, .prom-client (peer xstate+rxjs)
+ * startup.import.threads, .http, .opentelemetry, .prom-client, .observer (peer xstate+rxjs)
  *   the same for each subpath.
  * Context lines: each contender's median with p10/p90, a process that imports nothing (the
  * floor), and the whole process's wall time (spawn to exit) per contender.
@@ -95,7 +95,7 @@ function spread(values: readonly number[], format: (value: number) => string): s
 async function measure(context: SuiteContext): Promise<void> {
   const baseline: Contender = { name: 'xstate+rxjs', specifiers: PEERS };
   const root: Contender = { name: 'overseer', specifiers: [entryUrl('src/index.ts')] };
-  const subpaths: Contender[] = ['threads', 'http', 'opentelemetry', 'prom-client'].map((subpath) => ({
+  const subpaths: Contender[] = ['threads', 'http', 'opentelemetry', 'prom-client', 'observer'].map((subpath) => ({
     name: `overseer/${subpath}`,
     specifiers: [entryUrl(`src/${subpath}.ts`)],
   }));

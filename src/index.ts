@@ -42,6 +42,7 @@ export {
   toPrometheus,
   prometheusName,
   overseerMetrics,
+  leaseMetrics,
   durationBucketsMs,
   type Metric,
   type MetricOptions,
@@ -58,7 +59,12 @@ export {
   type MetricsReading,
   type MetricsRegistry,
 } from './telemetry/metrics/index.js';
-export { bridgeToOpenTelemetry, type OpenTelemetryBridge, type OpenTelemetryBridgeOptions } from './opentelemetry.js';
+export {
+  bridgeToOpenTelemetry,
+  type OpenTelemetryBridge,
+  type OpenTelemetryBridgeOptions,
+  type OpenTelemetryMeter,
+} from './opentelemetry.js';
 export { bridgeToPromClient, type PromClientBridge, type PromClientBridgeOptions, type PromClientRegistry } from './prom-client.js';
 
 // ---------------------------------------------------------------- supervision
@@ -88,6 +94,7 @@ export {
   type SupervisorErrorCode,
   type ShutdownEvent,
   type SupervisorSnapshot,
+  type ComponentSnapshot,
 } from './supervisor/index.js';
 
 // ---------------------------------------------------------------- circuit breakers
@@ -111,6 +118,7 @@ export {
   type BreakerContext,
   type BreakerEvent,
   type BreakerMachineInput,
+  type BreakerIsolation,
 } from './breaker/index.js';
 
 // ---------------------------------------------------------------- rate limiters
@@ -143,10 +151,12 @@ export {
   PoolTimeoutError,
   PoolStoppedError,
   PoolAbortedError,
+  WorkerExitedError,
   isPoolFullError,
   isPoolTimeoutError,
   isPoolStoppedError,
   isPoolAbortedError,
+  isWorkerExitedError,
   type Pool,
   type Lease,
   type PoolStatus,
@@ -177,6 +187,7 @@ export {
   type ThreadTaskHandler,
   type ThreadCrashReason,
   type ThreadCrash,
+  type ThreadStartFailure,
   type UncloneablePart,
 } from './threads.js';
 export {
@@ -243,4 +254,24 @@ export {
   type SingletonEvent,
   type SingletonMachineInput,
   type SingletonContext,
+  LeaseNoticeEvents,
+  type ReleaseNotice,
+  type LeaseSubscriber,
+  type PostgresListenClient,
+  createBreakerFleet,
+  breakerFleetMetrics,
+  BreakerFleetUnavailableError,
+  isBreakerFleetUnavailableError,
+  BreakerFleetEvents,
+  type BreakerFleet,
+  type BreakerFleetChange,
+  type BreakerFleetStatus,
+  type BreakerFleetOptions,
+  type BreakerFleetRedis,
+  type BreakerFleetSubscriber,
+  type BreakerFleetIsolation,
+  type BreakerFleetEntry,
+  type BreakerFleetOperation,
+  type IsolateOptions,
+  type RestoreCause,
 } from './cluster/index.js';

@@ -19,6 +19,7 @@ const entries = [
   { report: 'overseer-http', load: () => import('../../src/http.js') },
   { report: 'overseer-opentelemetry', load: () => import('../../src/opentelemetry.js') },
   { report: 'overseer-prom-client', load: () => import('../../src/prom-client.js') },
+  { report: 'overseer-observer', load: () => import('../../src/observer.js') },
 ];
 
 describe('every name a package entry exports at run time is declared in its committed API report, and no other', () => {

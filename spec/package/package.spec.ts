@@ -27,6 +27,7 @@ const ENTRIES = [
   { specifier: 'overseer/http', subpath: './http', source: () => import('../../src/http.js') },
   { specifier: 'overseer/opentelemetry', subpath: './opentelemetry', source: () => import('../../src/opentelemetry.js') },
   { specifier: 'overseer/prom-client', subpath: './prom-client', source: () => import('../../src/prom-client.js') },
+  { specifier: 'overseer/observer', subpath: './observer', source: () => import('../../src/observer.js') },
 ] as const;
 const SPECIFIERS = ENTRIES.map((entry) => entry.specifier);
 

@@ -113,9 +113,9 @@ describe('requests over keep-alive', () => {
     expect(target.accepted()).toBe(1);
   });
 
-  it('a path undici refuses rejects without sending and keeps the client', async () => {
+  it('a path undici refuses rejects with a ConfigError (the refusal of undici its cause) without sending and keeps the client', async () => {
     const { pool, exits } = await httpPool({ size: 1 });
-    await expect(pool.request({ path: 'no-slash' })).rejects.toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
+    await expect(pool.request({ path: 'no-slash' })).rejects.toMatchObject({ code: 'ERR_CONFIG', cause: { code: 'UND_ERR_INVALID_ARG' } });
     expect(exits()).toEqual([]);
     expect(pool.status()).toMatchObject({ idle: 1, checkedOut: 0 });
   });

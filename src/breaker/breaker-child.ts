@@ -6,6 +6,7 @@ import { resolveBreakerOptions } from './options.js';
 
 /** The child spec {@link breakerChild} returns: its id is the breaker's name. */
 export type BreakerChildSpec = ChildSpec & {
+  /** The breaker's name (`options.name`). */
   id: string;
   /** The breaker, from the child's first start on; the same object across restarts. */
   readonly breaker: Breaker | undefined;

@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 import type { Clock } from '../clock/index.js';
 
-/** What a breaker machine is started with. */
+/** What a breaker machine is started with (`createActor(breakerMachine, { input })`), to drive the machine without a `Breaker`. */
 export interface BreakerMachineInput {
   /** How long the breaker stays open before it lets probes through. */
   resetMs: number;
@@ -11,7 +11,7 @@ export interface BreakerMachineInput {
   clock: Clock;
 }
 
-/** The machine's context. */
+/** The breaker machine's context: its input, when it last opened and the probes of the current half-open spell (`breaker.actor.getSnapshot().context`). */
 export interface BreakerContext extends BreakerMachineInput {
   /** `clock.now()` when it last opened. */
   openedAt: number;
@@ -27,7 +27,8 @@ export interface BreakerContext extends BreakerMachineInput {
 /**
  * The events that move a breaker: the breaker sends TRIP when its tolerance is exceeded and
  * PROBE_SUCCEEDED / PROBE_FAILED as half-open probes finish; RESET, DISABLE and ENABLE come from
- * its API. Successful calls in `closed` send nothing.
+ * its API, CONFIGURE (the new `resetMs` and `halfOpenProbes`) from `reconfigure`. Successful calls
+ * in `closed` send nothing.
  */
 export type BreakerEvent =
   | { type: 'TRIP' }
@@ -36,7 +37,13 @@ export type BreakerEvent =
   | { type: 'RESET' }
   | { type: 'DISABLE' }
   | { type: 'ENABLE' }
-  | { type: 'CONFIGURE'; resetMs: number; halfOpenProbes: number };
+  | {
+      type: 'CONFIGURE';
+      /** The new time an opened breaker stays open, in ms (applies from the next opening). */
+      resetMs: number;
+      /** The new number of successful probes needed to close. */
+      halfOpenProbes: number;
+    };
 
 /**
  * The circuit breaker as an XState v5 machine: `closed`, `open`, `half_open`, `disabled`.

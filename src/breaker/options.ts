@@ -1,11 +1,11 @@
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
 import { ConfigError } from '../core/index.js';
-import { integer, nonEmptyString, record } from '../core/validate.js';
+import { integer, nonEmptyString, record, clockOption, telemetryOption } from '../core/validate.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 import { AnyTolerance, CountTolerance, RateTolerance, type Tolerance } from './tolerance.js';
 
-/** Options of {@link createBreaker}. */
+/** Options of `createBreaker`. */
 export interface BreakerOptions {
   /** Names the breaker in errors, telemetry and look-ups. Required. */
   name: string;
@@ -14,12 +14,24 @@ export interface BreakerOptions {
    * (any integer up to `Number.MAX_SAFE_INTEGER`; memory follows the failures that actually
    * happen, not this number). Default `{ failures: 5, windowMs: 10000 }`.
    */
-  tolerance?: { failures: number; windowMs: number };
+  tolerance?: {
+    /** Failures tolerated within the window; one more opens the breaker. An integer from 0 up. */
+    failures: number;
+    /** The window the failures are counted in, in ms. */
+    windowMs: number;
+  };
   /**
    * A rate tolerance besides the count one: opens when, with at least `minimumCalls` calls in the
    * last `windowMs`, the failure ratio reaches `threshold` (in (0, 1]). Default none.
    */
-  failureRate?: { threshold: number; minimumCalls: number; windowMs: number };
+  failureRate?: {
+    /** The failure ratio that opens the breaker, in (0, 1]. */
+    threshold: number;
+    /** Calls within the window needed before the ratio is judged; an integer from 1 up. */
+    minimumCalls: number;
+    /** The window the calls are counted in, in ms. */
+    windowMs: number;
+  };
   /** Open → half_open after this many ms. Default 30000. */
   resetMs?: number;
   /** Successful probes needed in half_open to close; also the most probes admitted at once. Default 1. */
@@ -31,9 +43,9 @@ export interface BreakerOptions {
    * (and count as successes). If it throws, the call rejects with what it threw and counts as a failure.
    */
   isFailure?: (error: unknown) => boolean;
-  /** Default `systemClock`. */
+  /** The clock its windows, reset timer and call timeouts run on; a test clock in specs. Default `systemClock`. */
   clock?: Clock;
-  /** Default the shared `telemetry`. */
+  /** Where it reports calls, refusals and state changes. Default the shared `telemetry`. */
   telemetry?: Telemetry;
 }
 
@@ -82,8 +94,8 @@ export function resolveBreakerOptions(options: unknown): ResolvedBreakerOptions 
     halfOpenProbes: integer('halfOpenProbes', fields.halfOpenProbes, 1, 1),
     callTimeoutMs: fields.callTimeoutMs === undefined ? undefined : positive('callTimeoutMs', fields.callTimeoutMs, 0),
     isFailure: isFailure as ResolvedBreakerOptions['isFailure'],
-    clock: (fields.clock as Clock | undefined) ?? systemClock,
-    telemetry: (fields.telemetry as Telemetry | undefined) ?? sharedTelemetry,
+    clock: clockOption<Clock>('clock', fields.clock, systemClock),
+    telemetry: telemetryOption<Telemetry>('telemetry', fields.telemetry, sharedTelemetry),
   });
 }
 

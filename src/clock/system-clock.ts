@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { InvalidArgumentError } from '../core/index.js';
 import type { Clock } from './clock.js';
 
 /**
@@ -46,7 +47,7 @@ class SystemTimer {
  * The real clock: `performance.now()` for time, Node's timers for delays (any length: a delay
  * past {@link maxTimerDelayMs} is waited out in steps). A timer never fires before `now()` has
  * advanced by its delay. Its timers are `unref`'d, so an idle runtime never holds the process
- * open by itself.
+ * open by itself. `setTimeout` with something that is not a function throws `InvalidArgumentError`.
  *
  * @example
  * ```ts
@@ -56,6 +57,8 @@ class SystemTimer {
 export const systemClock: Clock = Object.freeze({
   now: () => performance.now(),
   setTimeout(fn: () => void, ms: number): unknown {
+    // Refused here: a timer whose callback is not a function would throw, uncaught, when it fires.
+    if (typeof fn !== 'function') throw new InvalidArgumentError('setTimeout.fn', fn, 'a function');
     return new SystemTimer(fn, performance.now() + (ms > 0 ? ms : 0), ms);
   },
   clearTimeout(handle: unknown): void {

@@ -1,3 +1,4 @@
+import { ConfigError, InvalidArgumentError } from '../core/index.js';
 import type { TestClock } from './clock.js';
 
 interface ScheduledTimer {
@@ -66,7 +67,9 @@ class TimerHeap {
  * machine delays follow it too.
  *
  * A callback that throws does not stop the advance: the remaining due timers still run, and the
- * first error is rethrown when the advance ends.
+ * first error is rethrown when the advance ends. A `startMs` that is not a finite number throws
+ * `ConfigError`; `advance` with a negative or non-finite span, and `setTimeout` with something that
+ * is not a function, throw `InvalidArgumentError`.
  *
  * @example
  * ```ts
@@ -76,9 +79,7 @@ class TimerHeap {
  * ```
  */
 export function createTestClock(startMs = 0): TestClock {
-  if (typeof startMs !== 'number' || !Number.isFinite(startMs)) {
-    throw new TypeError(`createTestClock: startMs must be a finite number, got ${String(startMs)}`);
-  }
+  if (typeof startMs !== 'number' || !Number.isFinite(startMs)) throw new ConfigError('startMs', startMs, 'a finite number');
   let now = startMs;
   let order = 0;
   let pending = 0;
@@ -92,6 +93,7 @@ export function createTestClock(startMs = 0): TestClock {
   return {
     now: () => now,
     setTimeout(fn: () => void, ms: number): unknown {
+      if (typeof fn !== 'function') throw new InvalidArgumentError('setTimeout.fn', fn, 'a function');
       const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
       const timer: ScheduledTimer = { owner, due: now + delay, order: order++, fn, cancelled: false };
       heap.push(timer);
@@ -106,9 +108,7 @@ export function createTestClock(startMs = 0): TestClock {
       }
     },
     advance(ms: number): void {
-      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-        throw new RangeError(`TestClock.advance: ms must be a finite number >= 0, got ${String(ms)}`);
-      }
+      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError('advance.ms', ms, 'a finite number >= 0');
       const target = now + ms;
       let firstError: { error: unknown } | undefined;
       for (;;) {

@@ -7,9 +7,9 @@ const overseerErrorBrand: unique symbol = Symbol.for('overseer.error');
 
 /**
  * The base class of every error overseer raises. Every one carries a stable `code` and the
- * package's brand; check them with the guards (`isPoolTimeoutError(e)`, {@link hasOverseerCode})
+ * package's brand; check them with the guards (`isPoolTimeoutError(e)`, `isOverseerError(e)`)
  * rather than `instanceof` of a subclass, which fails when two copies of the package are
- * installed. The errors that must be `TypeError`s (`ConfigError`, {@link InvalidArgumentError})
+ * installed. The errors that must be `TypeError`s (`ConfigError`, `InvalidArgumentError`)
  * extend `TypeError` and carry the brand, so `error instanceof OverseerError` holds for them too:
  * `instanceof OverseerError` checks the brand, whichever copy of the package made the error.
  */
@@ -17,6 +17,7 @@ export abstract class OverseerError extends Error {
   /** A stable, machine-readable identifier of the failure. */
   abstract readonly code: string;
 
+  /** Sets `message`, `cause` and `name` (the subclass's name); for overseer's own error classes, not for application errors. */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -49,8 +50,10 @@ export function hasOverseerCode(error: unknown, code: string): boolean {
 }
 
 /**
- * Thrown by every constructor when an option is missing or out of range.
- * The message names the option and the value it got.
+ * An option is missing or out of range: thrown (or, by a function that returns a promise,
+ * rejected with) by every constructor and factory, by `reconfigure`, and by a method for a field
+ * of its options object (`checkout({ timeoutMs: -1 })`). The message names the option and the
+ * value it got; `cause` is set when another library refused the value first.
  *
  * @example
  * ```ts
@@ -66,8 +69,9 @@ export class ConfigError extends TypeError {
   /** The value the option had. */
   readonly value: unknown;
 
-  constructor(option: string, value: unknown, expectation: string) {
-    super(`Invalid option ${option}: expected ${expectation}, got ${describeValue(value)}`);
+  /** Builds the message "Invalid option `option`: expected `expectation`, got `value`"; raised by overseer, built by hand only in tests. */
+  constructor(option: string, value: unknown, expectation: string, options?: { cause?: unknown }) {
+    super(`Invalid option ${option}: expected ${expectation}, got ${describeValue(value)}`, options);
     this.name = 'ConfigError';
     this.option = option;
     this.value = value;
@@ -76,9 +80,17 @@ export class ConfigError extends TypeError {
 brandOverseerError(ConfigError);
 
 /**
- * A per-call argument that is not what the method takes (a key that is not a string, a cost
- * that is negative): the caller's programming error, rejected before anything happens. A
- * `TypeError`, as {@link ConfigError} is, and an overseer error (code `'ERR_INVALID_ARGUMENT'`).
+ * An argument of a per-call method or function, other than an options object, that is not what
+ * it takes (a limiter key that is not a string, a negative cost, a child id that is not a string,
+ * a span without a function): the caller's programming error, refused before anything happens. A
+ * `TypeError`, as {@link ConfigError} is, and an overseer error (code `'ERR_INVALID_ARGUMENT'`);
+ * `argument` names it as `method.argument` (`hit.cost`).
+ *
+ * @example
+ * ```ts
+ * try { await limiter.hit(request.headers['x-api-key']); }
+ * catch (error) { if (isInvalidArgumentError(error)) console.error(error.argument); }
+ * ```
  */
 export class InvalidArgumentError extends TypeError {
   /** Always `'ERR_INVALID_ARGUMENT'`. */
@@ -88,8 +100,9 @@ export class InvalidArgumentError extends TypeError {
   /** The value it had. */
   readonly value: unknown;
 
-  constructor(argument: string, value: unknown, expectation: string) {
-    super(`Invalid argument ${argument}: expected ${expectation}, got ${describeValue(value)}`);
+  /** Builds the message "Invalid argument `argument`: expected `expectation`, got `value`"; raised by overseer, built by hand only in tests. */
+  constructor(argument: string, value: unknown, expectation: string, options?: { cause?: unknown }) {
+    super(`Invalid argument ${argument}: expected ${expectation}, got ${describeValue(value)}`, options);
     this.name = 'InvalidArgumentError';
     this.argument = argument;
     this.value = value;
@@ -120,11 +133,6 @@ export function withoutStack<T>(build: () => T): T {
 /** True when `error` is a {@link ConfigError}, even one from another copy of the package. */
 export function isConfigError(error: unknown): error is ConfigError {
   return hasOverseerCode(error, 'ERR_CONFIG');
-}
-
-/** True when `error` is an object whose `code` property equals `code`. */
-export function hasCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
 /** A short, printable rendering of any value for error messages. */

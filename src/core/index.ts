@@ -6,7 +6,6 @@ export {
   isInvalidArgumentError,
   isOverseerError,
   brandOverseerError,
-  hasCode,
   hasOverseerCode,
   describeValue,
   withoutStack,

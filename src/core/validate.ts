@@ -58,3 +58,56 @@ export function record(option: string, value: unknown): Record<string, unknown> 
   }
   return value as Record<string, unknown>;
 }
+
+/** A clock (`now`, `setTimeout`, `clearTimeout`), or the default when absent. */
+export function clockOption<C>(option: string, value: unknown, fallback: C): C {
+  if (value === undefined) return fallback;
+  const clock = value as { now?: unknown; setTimeout?: unknown; clearTimeout?: unknown } | null;
+  if (
+    typeof clock !== 'object' ||
+    clock === null ||
+    typeof clock.now !== 'function' ||
+    typeof clock.setTimeout !== 'function' ||
+    typeof clock.clearTimeout !== 'function'
+  ) {
+    throw new ConfigError(option, value, 'a Clock (now, setTimeout, clearTimeout)');
+  }
+  return value as C;
+}
+
+/** A telemetry instance (what `createTelemetry` returns: it has `emit` and `events$`), or the default when absent. */
+export function telemetryOption<T>(option: string, value: unknown, fallback: T): T {
+  if (value === undefined) return fallback;
+  const telemetry = value as { emit?: unknown; events$?: unknown } | null;
+  if (typeof telemetry !== 'object' || telemetry === null || typeof telemetry.emit !== 'function') {
+    throw new ConfigError(option, value, 'a Telemetry (createTelemetry)');
+  }
+  return value as T;
+}
+
+/** An RxJS observable (something with `subscribe`), e.g. `telemetry.events$` (required). */
+export function observable<O>(option: string, value: unknown): O {
+  const candidate = value as { subscribe?: unknown } | null;
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.subscribe !== 'function') {
+    throw new ConfigError(option, value, 'an Observable of telemetry events, e.g. telemetry.events$');
+  }
+  return value as O;
+}
+
+/** True when `value` looks like an AbortSignal (by its shape, so a signal of another realm passes too). */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as Partial<AbortSignal> | null;
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
+}
+
+/** An AbortSignal, or `undefined` when absent. */
+export function abortSignal(option: string, value: unknown): AbortSignal | undefined {
+  if (value !== undefined && !isAbortSignal(value)) throw new ConfigError(option, value, 'an AbortSignal');
+  return value;
+}

@@ -5,6 +5,7 @@ export class InfrastructureLookupError extends OverseerError {
   /** Always `'ERR_INFRASTRUCTURE_LOOKUP'`. */
   readonly code = 'ERR_INFRASTRUCTURE_LOOKUP' as const;
 
+  /** Builds the error for the missing `what` (`"namespace 'billing'"`); raised by the tree's look-ups. */
   constructor(what: string) {
     super(`the infrastructure has no ${what}`);
   }

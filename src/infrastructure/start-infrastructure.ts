@@ -1,8 +1,8 @@
 import { breakerChild, type BreakerOptions, type BreakerReconfiguration } from '../breaker/index.js';
 import { resolveBreakerOptions } from '../breaker/options.js';
-import { systemClock } from '../clock/index.js';
-import { ConfigError } from '../core/index.js';
-import { record } from '../core/validate.js';
+import { systemClock, type Clock } from '../clock/index.js';
+import { ConfigError, InvalidArgumentError } from '../core/index.js';
+import { clockOption, record, telemetryOption } from '../core/validate.js';
 import {
   createRateLimiter,
   createRedisRateLimiter,
@@ -14,7 +14,7 @@ import { reconfigured, resolveMemoryLimiterOptions } from '../limiter/options.js
 import { poolChild, threadPoolChild, type Pool, type PoolOptions, type PoolReconfiguration, type ThreadPool, type ThreadPoolOptions } from '../pool/index.js';
 import { resolvePoolOptions } from '../pool/options.js';
 import { startSupervisor, supervisorChild, supervisorOf, type ChildSpec, type Supervisor } from '../supervisor/index.js';
-import { telemetry as sharedTelemetry } from '../telemetry/index.js';
+import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 import { current, InfrastructureLookupError } from './errors.js';
 import { componentName } from './names.js';
 import { breakerLiveKeys, checkLiveKeys, limiterLiveKeys, namespaceKeys, poolLiveKeys, sectionEntries, within } from './options.js';
@@ -50,8 +50,8 @@ import type { Infrastructure, InfrastructureOptions, NamespaceConfig, NamespaceE
 export async function startInfrastructure(options: InfrastructureOptions): Promise<Infrastructure> {
   const fields = record('options', options);
   const namespaces = record('namespaces', fields.namespaces);
-  const clock = options.clock ?? systemClock;
-  const telemetry = options.telemetry ?? sharedTelemetry;
+  const clock = clockOption<Clock>('clock', fields.clock, systemClock);
+  const telemetry = telemetryOption<Telemetry>('telemetry', fields.telemetry, sharedTelemetry);
   const registry = new Map<string, NamespaceEntry>();
   const namespaceSpecs: ChildSpec[] = [];
 
@@ -132,13 +132,18 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     { id: options.id ?? 'infrastructure', clock, telemetry },
   );
 
-  const namespaceEntry = (namespace: string): NamespaceEntry => {
-    const entry = registry.get(namespace);
+  /** A look-up's argument: a name, or an InvalidArgumentError naming the argument (`breaker.namespace`). */
+  const lookupName = (argument: string, value: unknown): string => {
+    if (typeof value !== 'string') throw new InvalidArgumentError(argument, value, 'a name (a string)');
+    return value;
+  };
+  const namespaceEntry = (method: string, namespace: string): NamespaceEntry => {
+    const entry = registry.get(lookupName(`${method}.${method === 'namespace' ? 'name' : 'namespace'}`, namespace));
     if (!entry) throw new InfrastructureLookupError(`namespace '${namespace}'`);
     return entry;
   };
-  const component = <T>(map: Map<string, T>, namespace: string, kind: string, name: string): T => {
-    const found = map.get(name);
+  const component = <T>(method: string, map: Map<string, T>, namespace: string, kind: string, name: string): T => {
+    const found = map.get(lookupName(`${method}.name`, name));
     if (found === undefined) throw new InfrastructureLookupError(`${kind} '${name}' in namespace '${namespace}'`);
     return found;
   };
@@ -219,23 +224,23 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     supervisor,
     namespaces: () => [...registry.keys()],
     namespace(namespace) {
-      namespaceEntry(namespace);
+      namespaceEntry('namespace', namespace);
       const child = supervisor.whichChildren().find((info) => info.id === namespace);
       return current(supervisorOf(child?.ref) as Supervisor | undefined, `supervisor of namespace '${namespace}'`);
     },
     breaker(namespace, name) {
-      const entry = component(namespaceEntry(namespace).breakers, namespace, 'breaker', name);
+      const entry = component('breaker', namespaceEntry('breaker', namespace).breakers, namespace, 'breaker', name);
       return current(entry.spec.breaker, `breaker '${name}'`);
     },
     limiter(namespace, name) {
-      const entry = component(namespaceEntry(namespace).limiters, namespace, 'limiter', name);
+      const entry = component('limiter', namespaceEntry('limiter', namespace).limiters, namespace, 'limiter', name);
       return entry.redis ?? current(entry.spec.limiter, `limiter '${name}'`);
     },
     pool<W>(namespace: string, name: string): Pool<W> {
-      return component(namespaceEntry(namespace).pools, namespace, 'pool', name).handle as Pool<W>;
+      return component('pool', namespaceEntry('pool', namespace).pools, namespace, 'pool', name).handle as Pool<W>;
     },
     threadPool<Task, Result>(namespace: string, name: string): ThreadPool<Task, Result> {
-      return component(namespaceEntry(namespace).threadPools, namespace, 'thread pool', name).handle as ThreadPool<Task, Result>;
+      return component('threadPool', namespaceEntry('threadPool', namespace).threadPools, namespace, 'thread pool', name).handle as ThreadPool<Task, Result>;
     },
     configure(patch) {
       // Plan first, then apply: a patch that fails any check changes nothing.

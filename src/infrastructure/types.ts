@@ -16,17 +16,28 @@ import type { Telemetry } from '../telemetry/index.js';
 /** Options of one breaker, limiter or pool of a namespace: the component's own, less what the tree gives. */
 export type Owned<T> = Omit<T, 'name' | 'clock' | 'telemetry'>;
 
-/** What one namespace (a tenant, a service) holds, each component by name. */
+/**
+ * What one namespace (a tenant, a service) holds, each component by its short name. Each
+ * component takes its own options less `name`, `clock` and `telemetry`, which the tree gives: it
+ * is named `<namespace>.<name>` and runs on the tree's clock and telemetry.
+ */
 export interface NamespaceConfig {
-  breakers?: Record<string, Owned<BreakerOptions>>;
-  limiters?: Record<string, Owned<MemoryLimiterOptions>>;
+  /** Circuit breakers, by name: each one's {@link BreakerOptions}. Default none. */
+  breakers?: Record<string, Omit<BreakerOptions, 'name' | 'clock' | 'telemetry'>>;
+  /**
+   * Rate limiters, by name: each one's {@link MemoryLimiterOptions}; in Redis when the tree has
+   * `redis` (with the in-memory limiter as insurance). Default none.
+   */
+  limiters?: Record<string, Omit<MemoryLimiterOptions, 'name' | 'clock' | 'telemetry'>>;
+  /** Worker pools (connections, clients), by name: each one's {@link PoolOptions}; their default `shutdown` is 10000 ms. Default none. */
   // Pools hold workers of any type; each pool's own options type its workers.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  pools?: Record<string, Owned<PoolOptions<any>>>;
-  /** Worker-thread pools for CPU work. */
-  threadPools?: Record<string, Owned<ThreadPoolOptions>>;
-  /** The namespace supervisor's restart intensity. Default 10 restarts within 10000 ms. */
+  pools?: Record<string, Omit<PoolOptions<any>, 'name' | 'clock' | 'telemetry'>>;
+  /** Worker-thread pools for CPU work, by name: each one's {@link ThreadPoolOptions}; their default `shutdown` is 10000 ms. Default none. */
+  threadPools?: Record<string, Omit<ThreadPoolOptions, 'name' | 'clock' | 'telemetry'>>;
+  /** The namespace supervisor's restart intensity: restarts allowed within `period`. Default 10. */
   intensity?: number;
+  /** The window of the namespace's restart intensity, in ms. Default 10000. */
   period?: number;
 }
 
@@ -36,30 +47,42 @@ export interface InfrastructureOptions {
   id?: string;
   /** The namespaces, each under its own supervisor. */
   namespaces: Record<string, NamespaceConfig>;
-  /** The root's restart intensity: namespaces that give up are restarted this often. Default 100 within 60000 ms. */
+  /** The root's restart intensity: namespaces that give up are restarted this often within `period`. Default 100. */
   intensity?: number;
+  /** The window of the root's restart intensity, in ms. Default 60000. */
   period?: number;
   /**
    * When given, limiters keep their counts in this Redis (one global limit across instances),
-   * answering from an in-memory limiter while Redis is unreachable.
+   * answering from an in-memory limiter while Redis is unreachable. Default none: each instance
+   * counts in its own memory.
    */
   redis?: RedisLike;
   /** Key prefix of the Redis limiters. Default `'overseer'`. */
   redisPrefix?: string;
+  /** The clock of every supervisor and component of the tree; a test clock in specs. Default `systemClock`. */
   clock?: Clock;
+  /** Where every supervisor and component of the tree reports. Default the shared `telemetry`. */
   telemetry?: Telemetry;
 }
 
 /** A live change of options: per namespace, per component, the options to change. */
 export interface InfrastructurePatch {
+  /** The changes to one namespace's components, section by section, component by short name. */
   [namespace: string]: {
+    /** Changes of breakers (see {@link BreakerReconfiguration}). */
     breakers?: Record<string, BreakerReconfiguration>;
+    /** Changes of limiters (see {@link LimiterReconfiguration}). */
     limiters?: Record<string, LimiterReconfiguration>;
+    /** Changes of pools (see {@link PoolReconfiguration}). */
     pools?: Record<string, PoolReconfiguration>;
   };
 }
 
-/** The running infrastructure tree. */
+/**
+ * The running infrastructure tree. A look-up (`namespace`, `breaker`, `limiter`, `pool`,
+ * `threadPool`) throws an `InfrastructureLookupError` for a name the tree does not have (or a
+ * component not running now), an `InvalidArgumentError` for a name that is not a string.
+ */
 export interface Infrastructure {
   /** The root supervisor: one child supervisor per namespace. */
   readonly supervisor: Supervisor;
@@ -67,7 +90,9 @@ export interface Infrastructure {
   namespaces(): string[];
   /** A namespace's supervisor (its current run). */
   namespace(name: string): Supervisor;
+  /** A breaker of the namespace, by its short name (the one its section gave). */
   breaker(namespace: string, name: string): Breaker;
+  /** A rate limiter of the namespace, by its short name: the Redis limiter when the tree has `redis`, else the in-memory one. */
   limiter(namespace: string, name: string): RateLimiter;
   /**
    * A pool of the namespace. The handle is stable: a pool restarted by its supervisor is a new

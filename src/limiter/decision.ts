@@ -15,8 +15,22 @@ export type DenialReason =
  * `reason` is an addition to the contract's denied shape.
  */
 export type Decision =
-  | { allowed: true; count: number; remaining: number }
-  | { allowed: false; retryAfterMs: number; reason: DenialReason };
+  | {
+      /** The hit was admitted. */
+      allowed: true;
+      /** Units now counted for the key, this hit's included. */
+      count: number;
+      /** Units that can still be admitted now. */
+      remaining: number;
+    }
+  | {
+      /** The hit was denied; it changed nothing. */
+      allowed: false;
+      /** When the same hit would be admitted, in ms from now; `Infinity` when it never can be. */
+      retryAfterMs: number;
+      /** Why it was denied. */
+      reason: DenialReason;
+    };
 
 /** An admitted decision. */
 export type Admitted = Extract<Decision, { allowed: true }>;

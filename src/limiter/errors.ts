@@ -1,4 +1,4 @@
-import { OverseerError, hasCode } from '../core/index.js';
+import { OverseerError, hasOverseerCode } from '../core/index.js';
 
 /**
  * A limiter could not decide: its store (Redis) failed or did not answer within `timeoutMs`, and
@@ -12,12 +12,14 @@ import { OverseerError, hasCode } from '../core/index.js';
  * ```
  */
 export class LimiterUnavailableError extends OverseerError {
+  /** Always `'ERR_LIMITER_UNAVAILABLE'`. */
   readonly code = 'ERR_LIMITER_UNAVAILABLE' as const;
   /** The limiter's name. */
   readonly limiter: string;
   /** `'timeout'`: no answer within `timeoutMs`; `'error'`: the store answered with an error (see `cause`). */
   readonly reason: 'timeout' | 'error';
 
+  /** Builds the error of `limiter`; `detail` ends the message. Raised by the Redis limiter; build one by hand only in tests. */
   constructor(limiter: string, reason: 'timeout' | 'error', detail: string, cause?: unknown) {
     super(`limiter '${limiter}' is unavailable: ${detail}`, cause === undefined ? undefined : { cause });
     this.limiter = limiter;
@@ -25,7 +27,7 @@ export class LimiterUnavailableError extends OverseerError {
   }
 }
 
-/** True when `error` is a {@link LimiterUnavailableError}, even from another copy of the package. */
+/** True when `error` is a {@link LimiterUnavailableError}, even from another copy of the package (by the package's brand and the code). */
 export function isLimiterUnavailableError(error: unknown): error is LimiterUnavailableError {
-  return hasCode(error, 'ERR_LIMITER_UNAVAILABLE');
+  return hasOverseerCode(error, 'ERR_LIMITER_UNAVAILABLE');
 }

@@ -7,6 +7,7 @@ import type { MemoryRateLimiter } from './rate-limiter.js';
 
 /** The child spec {@link limiterChild} returns: its id is the limiter's name. */
 export type LimiterChildSpec = ChildSpec & {
+  /** The limiter's name (`options.name`). */
   id: string;
   /** The limiter, from the child's first start on; the same object across restarts. */
   readonly limiter: MemoryRateLimiter | undefined;

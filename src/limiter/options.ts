@@ -1,10 +1,17 @@
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
 import { ConfigError } from '../core/index.js';
-import { boolean, finiteNumber, integer, nonEmptyString, oneOf, record } from '../core/validate.js';
+import { boolean, clockOption, finiteNumber, integer, nonEmptyString, oneOf, record, telemetryOption } from '../core/validate.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 
-/** The four algorithms; see `src/limiter/algorithms/`. */
+/**
+ * A limiter's counting algorithm. `fixed_window` counts per aligned window of `windowMs`
+ * (cheapest; up to `2 · limit` across a window boundary); `sliding_window` logs every admitted
+ * hit (exact: at most `limit` in any span of `windowMs`; up to `limit` entries per key);
+ * `token_bucket` holds `limit` tokens refilled at `limit` per `windowMs` (a burst of `limit`,
+ * then the refill rate); `leaky_bucket` is the same meter seen from the other side (a level that
+ * leaks `limit` per `windowMs`).
+ */
 export type Algorithm = 'fixed_window' | 'sliding_window' | 'token_bucket' | 'leaky_bucket';
 
 /** Every algorithm, in the order the docs list them. */
@@ -14,18 +21,22 @@ export const algorithms: readonly Algorithm[] = Object.freeze(['fixed_window', '
 export interface LimiterOptions {
   /** Names the limiter in telemetry and errors; the Redis backend also keys its data by it. Required. */
   name: string;
-  /** Default `'fixed_window'`. */
+  /** How hits are counted (see {@link Algorithm}). Default `'fixed_window'`. */
   algorithm?: Algorithm;
   /** Units admitted per window; for the buckets, their capacity. A positive integer. Required. */
   limit: number;
   /**
    * The window's length in ms; for the buckets, the time to refill (leak) `limit` units. Required,
-   * in [1, 2^53 − 1] (fractions allowed): see {@link windowLength}.
+   * in [1, 2^53 − 1] (fractions allowed): below 1 ms the window index leaves the safe integers,
+   * above it whole milliseconds are no longer doubles.
    */
   windowMs: number;
-  /** Default `systemClock` (the Redis backend's default is Redis's own clock; see `createRedisRateLimiter`). */
+  /**
+   * The clock its windows and buckets run on; a test clock in specs. Default `systemClock` (the
+   * Redis backend's default is Redis's own clock; see `createRedisRateLimiter`).
+   */
   clock?: Clock;
-  /** Default the shared `telemetry`. */
+  /** Where it reports hits and denials (`limiter.hit`). Default the shared `telemetry`. */
   telemetry?: Telemetry;
   /** Put the raw key in `limiter.hit` events' metadata. Keys can be personal data. Default false. */
   telemetryKeys?: boolean;
@@ -69,19 +80,15 @@ export function resolveLimiterOptions(options: unknown): ResolvedLimiterOptions 
   if (fields.limit === undefined) throw new ConfigError('limit', fields.limit, 'an integer >= 1');
   const limit = integer('limit', fields.limit, 0, 1);
   const windowMs = windowLength('windowMs', fields.windowMs);
-  const clock = fields.clock;
-  if (clock !== undefined && !isClock(clock)) throw new ConfigError('clock', clock, 'a Clock (now, setTimeout, clearTimeout)');
-  const telemetry = fields.telemetry;
-  if (telemetry !== undefined && (typeof telemetry !== 'object' || telemetry === null || typeof (telemetry as Telemetry).emit !== 'function')) {
-    throw new ConfigError('telemetry', telemetry, 'a Telemetry');
-  }
+  const clock = clockOption<Clock | undefined>('clock', fields.clock, undefined);
+  const telemetry = telemetryOption<Telemetry | undefined>('telemetry', fields.telemetry, undefined);
   return Object.freeze({
     name,
     algorithm,
     limit,
     windowMs,
-    clock: clock as Clock | undefined,
-    telemetry: (telemetry as Telemetry | undefined) ?? sharedTelemetry,
+    clock,
+    telemetry: telemetry ?? sharedTelemetry,
     telemetryKeys: boolean('telemetryKeys', fields.telemetryKeys, false),
   });
 }
@@ -150,15 +157,4 @@ export function positive(option: string, value: unknown): number {
   const number = finiteNumber(option, value, 0, 0);
   if (number <= 0) throw new ConfigError(option, value, 'a finite number > 0');
   return number;
-}
-
-function isClock(value: unknown): value is Clock {
-  const clock = value as Partial<Clock> | null;
-  return (
-    typeof clock === 'object' &&
-    clock !== null &&
-    typeof clock.now === 'function' &&
-    typeof clock.setTimeout === 'function' &&
-    typeof clock.clearTimeout === 'function'
-  );
 }

@@ -3,10 +3,12 @@ import type { LimiterReconfiguration } from './options.js';
 
 /**
  * What every limiter does: decide hits per key. Keys are arbitrary strings (empty, 1 MB long, any
- * Unicode); `cost` is a positive integer, default 1. A bad key or cost rejects with a `TypeError`
- * or `RangeError`; a hit costing more than the limit is denied with reason `'cost_exceeds_limit'`.
+ * Unicode); `cost` is a positive integer, default 1. A bad key or cost rejects with an
+ * `InvalidArgumentError`; a hit costing more than the limit is denied with reason
+ * `'cost_exceeds_limit'`. Type code against it to take either backend (memory or Redis).
  */
 export interface RateLimiter {
+  /** Names it in telemetry and errors (`options.name`); the Redis backend also keys its data by it. */
   readonly name: string;
   /** Decides one hit; a denied hit changes nothing. */
   hit(key: string, cost?: number): Promise<Decision>;
@@ -24,13 +26,14 @@ export interface RateLimiter {
  * changes nothing.
  */
 export interface Reconfigurable {
+  /** Applies `patch` from the next hit on (see above); throws `ConfigError` on a bad patch and changes nothing. */
   reconfigure(patch: LimiterReconfiguration): void;
 }
 
 /** The embedded limiter: answers synchronously, holds its keys in bounded memory. */
 export interface MemoryRateLimiter extends RateLimiter, Reconfigurable {
   /**
-   * Decides one hit synchronously; throws `TypeError`/`RangeError` on a bad key or cost.
+   * Decides one hit synchronously; throws `InvalidArgumentError` on a bad key or cost.
    * The hot path: see `bench/limiter.bench.ts`.
    */
   hitSync(key: string, cost?: number): Decision;

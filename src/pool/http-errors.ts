@@ -35,16 +35,20 @@ function describeLimit(phase: HttpTimeoutPhase, origin: string, timeoutMs: numbe
  * ```
  */
 export class HttpTimeoutError extends OverseerError {
+  /** Always `'ERR_HTTP_TIMEOUT'`. */
   readonly code = 'ERR_HTTP_TIMEOUT' as const;
   /** The pool's name. */
   readonly pool: string;
+  /** The origin the request went to (the pool's `origin`, e.g. `https://api.example.com`). */
   readonly origin: string;
+  /** Which limit ran out (see {@link HttpTimeoutPhase}). */
   readonly phase: HttpTimeoutPhase;
   /** The limit that was exceeded, in ms. */
   readonly timeoutMs: number;
   /** Time from the call of `request()` to giving up, in ms on the pool's clock. */
   readonly elapsedMs: number;
 
+  /** Builds the error of a request of `pool` to `origin`; raised by the HTTP pool, built by hand only in tests. */
   constructor(pool: string, origin: string, phase: HttpTimeoutPhase, timeoutMs: number, elapsedMs: number, cause?: unknown) {
     super(`pool '${pool}': ${describeLimit(phase, origin, timeoutMs)}; gave up after ${Math.round(elapsedMs)} ms`, cause === undefined ? undefined : { cause });
     this.pool = pool;

@@ -2,10 +2,10 @@ import type { Client } from 'undici';
 import { loadUndici } from './optional-dependencies.js';
 import { maxTimerDelayMs, systemClock } from '../clock/index.js';
 import { attempt, ConfigError } from '../core/index.js';
-import { finiteNumber, integer, record } from '../core/validate.js';
+import { abortSignal, finiteNumber, integer, record } from '../core/validate.js';
 import { abandonableConnector, type AbandonableConnector } from './http-connector.js';
 import { connectionExitReason, type HttpWorkerExitReason } from './http-exit-reasons.js';
-import { exchange, isAbortSignal, type ExchangeContext, type HttpRequestOptions, type HttpResponse } from './http-request.js';
+import { exchange, type ExchangeContext, type HttpRequestOptions, type HttpResponse } from './http-request.js';
 import type { PoolOptions, WorkerContext, WorkerFactory } from './options.js';
 import { ResourcePool, type Pool } from './resource-pool.js';
 
@@ -77,7 +77,7 @@ function resolveHttpWorkerOptions(fields: Record<string, unknown>, defaultTimeou
 }
 
 /**
- * A worker factory for {@link createPool} whose workers are undici `Client`s to one origin: one
+ * A worker factory for `createPool` whose workers are undici `Client`s to one origin: one
  * keep-alive connection each, opened on first use, with undici's headers and body timeouts. When
  * the server closes a worker's connection or it breaks, the worker exits through its context
  * (`reason`: `'disconnected'`, `'reset'` or `'timeout'`, see {@link HttpWorkerExitReason}) and the
@@ -154,7 +154,9 @@ export interface HttpPool extends Pool<Client> {
    * Checks a client out, sends the request, reads the whole response and releases the client.
    * A request that fails after it may have been sent (network error, timeout, abort) destroys its
    * client, which the pool replaces. Rejects with `HttpTimeoutError` past its deadline, with the
-   * signal's reason when aborted; 4xx and 5xx are responses, not errors.
+   * signal's reason when aborted, with `ConfigError` for malformed options (undici's refusal, if
+   * it was undici that refused them, is its `cause`; nothing is sent); 4xx and 5xx are responses,
+   * not errors. Errors of the connection or the server (undici's) pass unchanged.
    */
   request(options: HttpRequestOptions): Promise<HttpResponse>;
 }
@@ -197,7 +199,7 @@ class HttpClientPool extends ResourcePool<Client> implements HttpPool {
     return attempt(() => {
       const fields = record('options', options);
       const timeoutMs = fields.timeoutMs === undefined ? this.requestTimeoutMs : positive('timeoutMs', fields.timeoutMs, 0);
-      if (fields.signal !== undefined && !isAbortSignal(fields.signal)) throw new ConfigError('signal', fields.signal, 'an AbortSignal');
+      abortSignal('signal', fields.signal);
       return exchange(this.exchangeContext, options, timeoutMs);
     });
   }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Client, Dispatcher } from 'undici';
 import type { Clock } from '../clock/index.js';
+import { ConfigError } from '../core/index.js';
 import { HttpTimeoutError } from './http-errors.js';
 import { requestExitReason, type HttpWorkerExitReason } from './http-exit-reasons.js';
 import type { Lease } from './resource-pool.js';
@@ -9,25 +10,32 @@ import type { Lease } from './resource-pool.js';
 export interface HttpRequestOptions {
   /** Path and query, e.g. `'/users?active=1'`. Required. */
   path: string;
-  /** Default `'GET'`. */
+  /** The HTTP method, e.g. `'POST'`. Default `'GET'`. */
   method?: string;
+  /** Request headers; an array value sends the header once per element. Default none. */
   headers?: Record<string, string | string[]>;
+  /** The request body, sent as is (set `content-type` in `headers`). Default none. */
   body?: string | Uint8Array | null;
-  /** Query parameters appended to `path`. */
+  /** Query parameters appended to `path`. Default none. */
   query?: Record<string, unknown>;
   /**
    * Aborts the request at any stage (waiting for a client, before sending, waiting for the
    * response, reading the body): it rejects at once with the signal's `reason`. One aborted
-   * already, or aborted before the request is sent, sends nothing.
+   * already, or aborted before the request is sent, sends nothing. Default none.
    */
   signal?: AbortSignal;
   /** This request's deadline, in ms from the call, longer or shorter than the pool's. Default the pool's `requestTimeoutMs`. */
   timeoutMs?: number;
 }
 
-/** A response read to its end. */
+/**
+ * A response read to its end, whatever its status: a 4xx or 5xx resolves like a 200 (check
+ * `statusCode`), since only the caller knows which statuses are failures.
+ */
 export interface HttpResponse {
+  /** The HTTP status code, e.g. 200. */
   statusCode: number;
+  /** The response headers, names in lower case (as `node:http` gives them). */
   headers: IncomingHttpHeaders;
   /** The whole body. */
   body: Buffer;
@@ -66,18 +74,6 @@ class ReadResponse implements HttpResponse {
   json<T = unknown>(): T {
     return JSON.parse(this.text()) as T;
   }
-}
-
-/** True when `value` looks like an AbortSignal (across realms, as the pool's checkout checks it). */
-export function isAbortSignal(value: unknown): value is AbortSignal {
-  const signal = value as AbortSignal | null;
-  return (
-    typeof signal === 'object' &&
-    signal !== null &&
-    typeof signal.aborted === 'boolean' &&
-    typeof signal.addEventListener === 'function' &&
-    typeof signal.removeEventListener === 'function'
-  );
 }
 
 function codeOf(error: unknown): unknown {
@@ -152,7 +148,7 @@ export function exchange(context: ExchangeContext, options: HttpRequestOptions, 
             if (codeOf(error) === 'UND_ERR_INVALID_ARG') checkedOut.release();
             // The connection is in an unknown state (or gone): never hand this client to anyone else.
             else checkedOut.destroy(requestExitReason(error));
-            reject(translate(context, error, clock.now() - startedAt));
+            reject(translate(context, options, error, clock.now() - startedAt));
           },
         );
       },
@@ -179,9 +175,18 @@ function dispatchOptions(context: ExchangeContext, options: HttpRequestOptions):
   };
 }
 
-/** undici's own timeouts become {@link HttpTimeoutError}s stating the limit and when they fired; other errors pass unchanged. */
-function translate(context: ExchangeContext, error: unknown, elapsedMs: number): unknown {
+/**
+ * undici's own timeouts become {@link HttpTimeoutError}s stating the limit and when they fired;
+ * undici's refusal of malformed options (a path without a leading `/`, a method with a space)
+ * becomes a `ConfigError` naming the options, with undici's error as its cause; other errors (the
+ * connection's, the server's) pass unchanged.
+ */
+function translate(context: ExchangeContext, options: HttpRequestOptions, error: unknown, elapsedMs: number): unknown {
   const code = codeOf(error);
+  if (code === 'UND_ERR_INVALID_ARG') {
+    const detail = (error as { message?: unknown }).message;
+    return new ConfigError('options', options, `request options undici accepts${typeof detail === 'string' ? ` (${detail})` : ''}`, { cause: error });
+  }
   if (code === 'UND_ERR_HEADERS_TIMEOUT') {
     return new HttpTimeoutError(context.pool, context.origin, 'headers', context.headersTimeoutMs ?? 0, elapsedMs, error);
   }

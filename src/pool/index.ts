@@ -6,10 +6,12 @@ export {
   PoolTimeoutError,
   PoolStoppedError,
   PoolAbortedError,
+  WorkerExitedError,
   isPoolFullError,
   isPoolTimeoutError,
   isPoolStoppedError,
   isPoolAbortedError,
+  isWorkerExitedError,
 } from './errors.js';
 export type { PoolSnapshot } from './pool-actor.js';
 export {
@@ -34,6 +36,7 @@ export {
   type UncloneablePart,
   type ThreadCrashReason,
   type ThreadCrash,
+  type ThreadStartFailure,
 } from './thread-errors.js';
 export {
   httpWorkerFactory,

@@ -1,12 +1,16 @@
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
 import { ConfigError } from '../core/index.js';
-import { boolean, callable, integer, finiteNumber, nonEmptyString, oneOf, record } from '../core/validate.js';
+import { abortSignal, boolean, callable, clockOption, finiteNumber, integer, nonEmptyString, oneOf, record, telemetryOption } from '../core/validate.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 
 /** What a worker is given when it is created: the means to report its own death. */
 export interface WorkerContext {
-  /** The worker died (idle or checked out); the pool replaces it as poolboy does. */
+  /**
+   * The worker died (idle or checked out); the pool replaces it as poolboy does. Called before
+   * `create` has returned it, the creation fails: the checkout it was for is rejected with a
+   * `WorkerExitedError` whose `cause` is `reason`, and the worker, once returned, is destroyed.
+   */
   exit(reason?: unknown): void;
 }
 
@@ -29,7 +33,7 @@ export interface WorkerFactory<W> {
   retireOnRelease?(worker: W): unknown;
 }
 
-/** Options of {@link createPool}. */
+/** Options of `createPool`. */
 export interface PoolOptions<W> {
   /** Names the pool in errors and telemetry. Required. */
   name: string;
@@ -55,9 +59,9 @@ export interface PoolOptions<W> {
    * as 1). Inject one to make retry times deterministic in tests. Default `Math.random`.
    */
   random?: () => number;
-  /** Default `systemClock`. */
+  /** The clock of checkout timeouts and creation retries; a test clock in specs. Default `systemClock`. */
   clock?: Clock;
-  /** Default the shared `telemetry`. */
+  /** Where it reports checkouts (`pool.checkout`) and worker exits. Default the shared `telemetry`. */
   telemetry?: Telemetry;
 }
 
@@ -107,8 +111,8 @@ export function resolvePoolOptions<W>(options: unknown): ResolvedPoolOptions<W> 
     checkoutTimeoutMs: timeoutOption('checkoutTimeoutMs', fields.checkoutTimeoutMs, 5000),
     retryBackoffMs: finiteNumber('retryBackoffMs', fields.retryBackoffMs, 100, 1),
     random: fields.random === undefined ? Math.random : callable<() => number>('random', fields.random),
-    clock: (fields.clock as Clock | undefined) ?? systemClock,
-    telemetry: (fields.telemetry as Telemetry | undefined) ?? sharedTelemetry,
+    clock: clockOption<Clock>('clock', fields.clock, systemClock),
+    telemetry: telemetryOption<Telemetry>('telemetry', fields.telemetry, sharedTelemetry),
   });
 }
 
@@ -119,17 +123,6 @@ export interface CheckoutRequest {
   readonly signal: AbortSignal | undefined;
 }
 
-function isAbortSignal(value: unknown): value is AbortSignal {
-  const signal = value as AbortSignal | null;
-  return (
-    typeof signal === 'object' &&
-    signal !== null &&
-    typeof signal.aborted === 'boolean' &&
-    typeof signal.addEventListener === 'function' &&
-    typeof signal.removeEventListener === 'function'
-  );
-}
-
 /**
  * Validates the options of one checkout; throws {@link ConfigError} naming the bad one. `timeoutMs`
  * is a number >= 0 (0: give up unless a worker is free at once) or `Infinity` (wait for ever);
@@ -137,8 +130,7 @@ function isAbortSignal(value: unknown): value is AbortSignal {
  */
 export function resolveCheckoutOptions(options: unknown, defaultTimeoutMs: number): CheckoutRequest {
   const fields = record('options', options);
-  const signal = fields.signal;
-  if (signal !== undefined && !isAbortSignal(signal)) throw new ConfigError('signal', signal, 'an AbortSignal');
+  const signal = abortSignal('signal', fields.signal);
   return {
     block: boolean('block', fields.block, true),
     timeoutMs: timeoutOption('timeoutMs', fields.timeoutMs, defaultTimeoutMs),

@@ -4,8 +4,18 @@ import { finishComponentActor, startComponentActor, type ComponentActorHooks, ty
 /** What the pool's actor tells the pool behind it. */
 export type PoolActorHooks = ComponentActorHooks;
 
-/** The snapshot of a pool's actor; `context.pool` is the pool object. */
-export type PoolSnapshot = ComponentSnapshot<{ name: string; pool: unknown; kind: 'pool' }, undefined>;
+/** The snapshot of a pool's actor (`pool.actor.getSnapshot()`): `context.pool` is the pool object, `context.name` its name. */
+export type PoolSnapshot = ComponentSnapshot<
+  {
+    /** The pool's name. */
+    name: string;
+    /** The pool object (a `Pool`). */
+    pool: unknown;
+    /** Tells a pool's actor from other components' (`'supervisor'`). */
+    kind: 'pool';
+  },
+  undefined
+>;
 
 /**
  * A pool as an XState actor, so a supervisor can start, watch and stop it. The pool's

@@ -5,6 +5,7 @@ import { ResourcePool, type Pool, type PoolReconfiguration } from './resource-po
 
 /** The child spec {@link poolChild} returns: its id is the pool's name. */
 export type PoolChildSpec<W> = ChildSpec & {
+  /** The pool's name (`options.name`). */
   id: string;
   /** The pool of the current run of the child; a restart creates a new pool. */
   readonly pool: Pool<W> | undefined;

@@ -1,8 +1,9 @@
 import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
-import { attempt, ConfigError } from '../core/index.js';
-import { PoolAbortedError, PoolFullError, PoolStoppedError, PoolTimeoutError } from './errors.js';
+import { attempt, ConfigError, InvalidArgumentError } from '../core/index.js';
+import { record as objectOption } from '../core/validate.js';
+import { PoolAbortedError, PoolFullError, PoolStoppedError, PoolTimeoutError, WorkerExitedError } from './errors.js';
 import { IdleWorkers } from './idle-workers.js';
 import { resolveCheckoutOptions, resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions, type WorkerContext } from './options.js';
 import { finishPoolActor, startPoolActor, type PoolActorHooks } from './pool-actor.js';
@@ -11,6 +12,7 @@ import { WaiterQueue, type QueueNode } from './waiter-queue.js';
 
 /** A checked-out worker. Release it (or destroy it) exactly once; later calls are ignored. */
 export interface Lease<W> {
+  /** The checked-out worker, yours until `release` or `destroy`. */
   readonly worker: W;
   /** Returns the worker to the pool. */
   release(): void;
@@ -26,10 +28,19 @@ export interface Lease<W> {
  * reports `{ state: 'full', idle: 0, overflow: 0, checkedOut: 0, waiting: 0 }`: it hands nothing out.
  */
 export interface PoolStatus {
+  /**
+   * poolboy's state name: `'ready'` while idle base workers remain, `'overflow'` while overflow
+   * workers are (or can be) created, `'full'` once overflow is at `maxOverflow` (the next
+   * checkout waits or is refused).
+   */
   state: 'ready' | 'overflow' | 'full';
+  /** Workers idle in the pool, ready to be checked out. */
   idle: number;
+  /** Overflow workers alive now (created beyond `size`, dismissed when released). */
   overflow: number;
+  /** Workers checked out now. */
   checkedOut: number;
+  /** Checkouts queued with no worker on its way for them. */
   waiting: number;
 }
 
@@ -41,22 +52,42 @@ export interface CheckoutOptions {
    * (poolboy's `block = false`); it still waits for a worker being created for it.
    */
   block?: boolean;
-  /** How long to wait, in ms: a number >= 0, or `Infinity` to wait for ever. Default the pool's `checkoutTimeoutMs`. */
+  /** How long to wait, in ms: a number from 0 up, or `Infinity` to wait for ever. Default the pool's `checkoutTimeoutMs`. */
   timeoutMs?: number;
-  /** Aborting it withdraws the checkout (`PoolAbortedError`); one aborted already is refused even when a worker is idle. */
+  /** Aborting it withdraws the checkout (`PoolAbortedError`); one aborted already is refused even when a worker is idle. Default none. */
   signal?: AbortSignal;
 }
 
-/** A pool of workers with poolboy's semantics; see {@link createPool}. */
+/**
+ * A pool of workers (connections, clients) with poolboy's semantics, as `createPool` or
+ * `poolChild` makes it: `size` workers kept ready, up to `maxOverflow` more under load, and
+ * checkouts that wait, time out or are refused when none is free.
+ */
 export interface Pool<W> {
+  /** Names it in telemetry, errors and an infrastructure tree (`options.name`). */
   readonly name: string;
   /** The pool as an XState actor, e.g. as a supervised child. */
   readonly actor: AnyActorRef;
+  /**
+   * Checks a worker out: an idle one, a new overflow worker, or (with `block`, the default) the
+   * next one released, within `timeoutMs`. Rejects with `PoolFullError` (`block: false`),
+   * `PoolTimeoutError`, `PoolAbortedError`, `PoolStoppedError`, or the factory's own error when
+   * the worker created for it fails. Prefer `transaction` unless the lease outlives one call.
+   */
   checkout(options?: CheckoutOptions): Promise<Lease<W>>;
   /** Checks out an idle worker synchronously, or returns `undefined` when none is idle (no overflow, no wait). */
   tryCheckout(): Lease<W> | undefined;
   /** Checks a worker out, runs `fn` with it and releases it however `fn` ends; `fn`'s error passes through unchanged. */
-  transaction<T>(fn: (worker: W) => T | Promise<T>, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T>;
+  transaction<T>(
+    fn: (worker: W) => T | Promise<T>,
+    options?: {
+      /** How long the checkout may wait, as {@link CheckoutOptions.timeoutMs}. Default the pool's `checkoutTimeoutMs`. */
+      timeoutMs?: number;
+      /** Withdraws the checkout while it waits (`PoolAbortedError`); `fn` is not given it. */
+      signal?: AbortSignal;
+    },
+  ): Promise<T>;
+  /** What it holds now, as poolboy's `status` (see {@link PoolStatus}); cheap enough for every health check. */
   status(): PoolStatus;
   /**
    * Rejects every waiter with `PoolStoppedError`, cancels pending retries, destroys every worker
@@ -86,6 +117,8 @@ interface WorkerRecord<W> {
   state: 'creating' | 'idle' | 'out' | 'dead';
   /** The lease it is out on, if any. */
   lease: PoolLease<W> | undefined;
+  /** Why it exited while `creating`: what its creation fails with when the factory returns it. */
+  exitedWith?: unknown;
 }
 
 /**
@@ -350,6 +383,7 @@ export class ResourcePool<W> implements Pool<W> {
       // It died before its factory returned it (a connection that failed while opening): its
       // creation fails when the factory returns.
       record.state = 'dead';
+      record.exitedWith = reason;
       return;
     }
     const where = record.state;
@@ -476,7 +510,7 @@ export class ResourcePool<W> implements Pool<W> {
     record.worker = worker;
     if (record.state === 'dead') {
       this.later.push(() => this.destroyWorker(worker));
-      this.run({ type: 'creation_failed', error: new Error(`pool '${this.name}': the worker exited while it was being created`) }, undefined);
+      this.run({ type: 'creation_failed', error: new WorkerExitedError(this.name, record.exitedWith) }, undefined);
       return;
     }
     this.all.add(record);
@@ -536,7 +570,7 @@ export class ResourcePool<W> implements Pool<W> {
 
   reconfigure(patch: PoolReconfiguration): void {
     const changeable = ['size', 'maxOverflow', 'strategy', 'checkoutTimeoutMs', 'retryBackoffMs'];
-    for (const key of Object.keys(patch ?? {})) {
+    for (const key of Object.keys(objectOption('patch', patch))) {
       if (!changeable.includes(key)) {
         throw new ConfigError(key, (patch as Record<string, unknown>)[key], `one of ${changeable.join(', ')} (cannot change live)`);
       }
@@ -554,7 +588,7 @@ export class ResourcePool<W> implements Pool<W> {
   }
 
   async transaction<T>(fn: (worker: W) => T | Promise<T>, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
-    if (typeof fn !== 'function') throw new ConfigError('fn', fn, 'a function (worker) => result');
+    if (typeof fn !== 'function') throw new InvalidArgumentError('transaction.fn', fn, 'a function (worker) => result');
     const lease = await this.checkout(options);
     try {
       return await fn(lease.worker);

@@ -8,6 +8,7 @@ export type ThreadCrashReason = 'uncaught_exception' | 'exit' | 'out_of_memory';
 
 /** What is known about one thread's crash. */
 export interface ThreadCrash {
+  /** What killed the thread (see {@link ThreadCrashReason}). */
   reason: ThreadCrashReason;
   /** The thread's id while it ran (`worker.threadId`), when known. */
   threadId: number | undefined;
@@ -33,13 +34,18 @@ const describeReason: Record<ThreadCrashReason, string> = {
  * ```
  */
 export class WorkerCrashedError extends OverseerError {
+  /** Always `'ERR_WORKER_CRASHED'`. */
   readonly code = 'ERR_WORKER_CRASHED' as const;
   /** The thread pool's name. */
   readonly pool: string;
+  /** What killed the thread (see {@link ThreadCrashReason}); `'out_of_memory'` suggests raising `resourceLimits`. */
   readonly reason: ThreadCrashReason;
+  /** The thread's id while it ran (`worker.threadId`), when known. */
   readonly threadId: number | undefined;
+  /** The thread's exit code, for `reason: 'exit'`. */
   readonly exitCode: number | undefined;
 
+  /** Builds the error of a task of `pool` whose thread died as `crash` says; `cause` is what it died of. */
   constructor(pool: string, crash: ThreadCrash, cause: unknown) {
     const thread = crash.threadId === undefined ? 'a worker thread' : `worker thread ${crash.threadId}`;
     const code = crash.exitCode === undefined ? '' : ` with code ${crash.exitCode}`;
@@ -53,9 +59,12 @@ export class WorkerCrashedError extends OverseerError {
 
 /** A task was withdrawn through its `AbortSignal`, queued or running (a running task's thread is terminated and replaced). `cause` is the signal's reason. */
 export class TaskAbortedError extends OverseerError {
+  /** Always `'ERR_TASK_ABORTED'`. */
   readonly code = 'ERR_TASK_ABORTED' as const;
+  /** The thread pool's name. */
   readonly pool: string;
 
+  /** Builds the error of a task of `pool` withdrawn for `reason` (the signal's reason, kept as `cause`). */
   constructor(pool: string, reason: unknown) {
     super(`pool '${pool}': task aborted`, { cause: reason });
     this.pool = pool;
@@ -72,7 +81,10 @@ export function isTaskAbortedError(error: unknown): error is TaskAbortedError {
   return hasOverseerCode(error, 'ERR_TASK_ABORTED');
 }
 
-/** What is known about a thread that died while it started (loading its worker entry). */
+/**
+ * What is known about a thread that died while it started (loading its worker entry): what
+ * {@link WorkerStartError} is built from, its `cause` included.
+ */
 export interface ThreadStartFailure extends ThreadCrash {
   /** What it died of: the error its worker entry threw while loading, or `undefined` for `process.exit`. */
   cause: unknown;
@@ -99,16 +111,20 @@ function describeStartFailure(failure: ThreadStartFailure): string {
  * ```
  */
 export class WorkerStartError extends OverseerError {
+  /** Always `'ERR_WORKER_START_FAILED'`. */
   readonly code = 'ERR_WORKER_START_FAILED' as const;
   /** The thread pool's name. */
   readonly pool: string;
   /** The worker entry the threads could not load (an absolute path). */
   readonly filename: string;
+  /** How the last thread died while loading it (see {@link ThreadCrashReason}). */
   readonly reason: ThreadCrashReason;
+  /** The last thread's exit code, for `reason: 'exit'`. */
   readonly exitCode: number | undefined;
   /** Threads that died while starting, in a row, when this was raised. */
   readonly failures: number;
 
+  /** Builds the error of `pool`, whose threads could not load `filename`, from the last `failure` and the count in a row. */
   constructor(pool: string, filename: string, failure: ThreadStartFailure, failures: number) {
     const times = failures === 1 ? 'once' : `${failures} times in a row`;
     super(
@@ -144,11 +160,14 @@ const describePart: Record<UncloneablePart, string> = {
  * ```
  */
 export class UncloneableValueError extends OverseerError {
+  /** Always `'ERR_THREAD_UNCLONEABLE'`. */
   readonly code = 'ERR_THREAD_UNCLONEABLE' as const;
   /** The thread pool's name. */
   readonly pool: string;
+  /** Which value could not be cloned (see {@link UncloneablePart}). */
   readonly part: UncloneablePart;
 
+  /** Builds the error of `pool` for `part`; `cause` is the `DataCloneError`. */
   constructor(pool: string, part: UncloneablePart, cause: unknown) {
     const detail = (cause as { message?: unknown } | null)?.message;
     super(`pool '${pool}': ${describePart[part]}${typeof detail === 'string' ? ` (${detail})` : ''}`, { cause });

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import type { Clock } from '../clock/index.js';
 import { maxTimerDelayMs, systemClock } from '../clock/index.js';
 import { ConfigError } from '../core/index.js';
-import { finiteNumber, integer, nonEmptyString, record } from '../core/validate.js';
+import { finiteNumber, integer, nonEmptyString, record, clockOption, telemetryOption, abortSignal } from '../core/validate.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 
 /** Options of {@link createThreadPool}. */
@@ -35,7 +35,7 @@ export interface ThreadPoolOptions {
   /**
    * Threads that may die in a row while starting (loading `filename`) before the pool gives up:
    * it rejects its tasks with `WorkerStartError`, ends its threads and its actor fails, so that a
-   * supervisor restarts it per its intensity. An integer >= 1. Default 5.
+   * supervisor restarts it per its intensity. An integer, at least 1. Default 5.
    */
   maxStartFailures?: number;
   /**
@@ -58,9 +58,9 @@ export interface ThreadPoolOptions {
   env?: Record<string, string>;
   /** `workerData` of each thread (cloned). Default none. */
   workerData?: unknown;
-  /** Default `systemClock`; runs the idle and backoff timers and measures thread lifetimes. */
+  /** The clock of the idle and backoff timers and of thread lifetimes; a test clock in specs. Default `systemClock`. */
   clock?: Clock;
-  /** Default the shared `telemetry`. */
+  /** Where it reports its threads' exits (`pool.worker.exit`). Default the shared `telemetry`. */
   telemetry?: Telemetry;
 }
 
@@ -178,7 +178,22 @@ export function resolveThreadPoolOptions(options: unknown): ResolvedThreadPoolOp
     argv: strings('argv', fields.argv),
     env: env === undefined ? undefined : Object.freeze({ ...(env as Record<string, string>) }),
     workerData: fields.workerData,
-    clock: (fields.clock as Clock | undefined) ?? systemClock,
-    telemetry: (fields.telemetry as Telemetry | undefined) ?? sharedTelemetry,
+    clock: clockOption<Clock>('clock', fields.clock, systemClock),
+    telemetry: telemetryOption<Telemetry>('telemetry', fields.telemetry, sharedTelemetry),
   });
+}
+
+/**
+ * Validates the options of one `run()`; throws {@link ConfigError} naming the bad one: the
+ * options not an object, a `signal` that is not an AbortSignal, a `transferList` that is not an
+ * array.
+ */
+export function resolveRunOptions(options: unknown): { signal: AbortSignal | undefined; transferList: readonly TransferListItem[] | undefined } {
+  const fields = record('options', options);
+  const signal = abortSignal('signal', fields.signal);
+  const transferList = fields.transferList;
+  if (transferList !== undefined && !Array.isArray(transferList)) {
+    throw new ConfigError('transferList', transferList, 'an array of ArrayBuffers and MessagePorts');
+  }
+  return { signal, transferList: transferList as readonly TransferListItem[] | undefined };
 }

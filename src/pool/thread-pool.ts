@@ -17,7 +17,7 @@ import {
   type ThreadCrashReason,
   type ThreadStartFailure,
 } from './thread-errors.js';
-import { resolveThreadPoolOptions, type ResolvedThreadPoolOptions, type ThreadPoolOptions } from './thread-options.js';
+import { resolveRunOptions, resolveThreadPoolOptions, type ResolvedThreadPoolOptions, type ThreadPoolOptions } from './thread-options.js';
 import { failThreadPoolActor, finishThreadPoolActor, startThreadPoolActor } from './thread-pool-actor.js';
 import type { ThreadFailure, ThreadFailureKey, WorkerModuleArgument } from './thread-protocol.js';
 import {
@@ -31,13 +31,13 @@ import {
 
 /** Options of {@link ThreadPool.run}. */
 export interface ThreadRunOptions {
-  /** Aborting it withdraws the task: a queued task leaves the queue, a running one has its thread terminated (and replaced). */
+  /** Aborting it withdraws the task: a queued task leaves the queue, a running one has its thread terminated (and replaced). Default none. */
   signal?: AbortSignal;
-  /** Buffers and ports moved into the thread instead of copied. */
+  /** Buffers and ports moved into the thread instead of copied (they become unusable here). Default none: everything is copied. */
   transferList?: readonly TransferListItem[];
 }
 
-/** A snapshot of a thread pool. */
+/** What `ThreadPool.status()` returns: the pool's phase and its threads and tasks now, for health checks and dashboards. */
 export interface ThreadPoolStatus {
   /** `running`; `draining` after a graceful shutdown request; `stopped`; `failed` once its threads could not start (`maxStartFailures`). */
   phase: 'running' | 'draining' | 'stopped' | 'failed';
@@ -55,8 +55,12 @@ export interface ThreadPoolStatus {
   crashed: number;
 }
 
-/** A pool of worker threads on piscina; see {@link createThreadPool}. */
+/**
+ * A pool of worker threads on piscina, as `createThreadPool` or `threadPoolChild` makes it: CPU
+ * work moved off the event loop, each task run by the worker entry's default export.
+ */
 export interface ThreadPool<Task = unknown, Result = unknown> {
+  /** Names it in telemetry, errors and an infrastructure tree (`options.name`). */
   readonly name: string;
   /** The pool as an XState actor, e.g. as a supervised child. */
   readonly actor: AnyActorRef;
@@ -66,9 +70,12 @@ export interface ThreadPool<Task = unknown, Result = unknown> {
    * `UncloneableValueError` when the task, its result or its error cannot be cloned across,
    * `TaskAbortedError` when `signal` aborts it, `PoolFullError` (at once; the task never runs)
    * when `maxQueue` tasks wait, `WorkerStartError` when no thread can start to run it (the
-   * worker entry cannot load), `PoolStoppedError` once the pool stops.
+   * worker entry cannot load), `PoolStoppedError` once the pool stops, `ConfigError` (at once;
+   * the task never runs) for options that are not an object, a `signal` that is not an
+   * AbortSignal or a `transferList` that is not an array.
    */
   run(task: Task, options?: ThreadRunOptions): Promise<Result>;
+  /** Its threads and tasks now (see {@link ThreadPoolStatus}); cheap enough for every health check. */
   status(): ThreadPoolStatus;
   /** Rejects queued and running tasks with `PoolStoppedError`, terminates every thread and resolves when they have exited. */
   stop(): Promise<void>;
@@ -264,9 +271,17 @@ export class PiscinaThreadPool<Task = unknown, Result = unknown> implements Thre
 
   run(task: Task, options?: ThreadRunOptions): Promise<Result> {
     // Hot path (bench/pool.bench.ts): one record, one transition.
-    const signal = options?.signal;
+    let signal: AbortSignal | undefined;
+    let transferList: readonly TransferListItem[] | undefined;
+    if (options !== undefined) {
+      try {
+        ({ signal, transferList } = resolveRunOptions(options));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     if (signal?.aborted && this.queue.phase === 'running') return Promise.reject(new TaskAbortedError(this.name, signal.reason));
-    const record = new TaskRecord<Task, Result>(task, signal, options?.transferList);
+    const record = new TaskRecord<Task, Result>(task, signal, transferList);
     this.step({ type: 'submit', task: record });
     if (!record.settled) {
       record.accepted = true;
@@ -562,6 +577,7 @@ export function createThreadPool<Task = unknown, Result = unknown>(options: Thre
 
 /** The child spec {@link threadPoolChild} returns: its id is the pool's name. */
 export type ThreadPoolChildSpec<Task = unknown, Result = unknown> = ChildSpec & {
+  /** The thread pool's name (`options.name`). */
   id: string;
   /** The pool of the current run of the child; a restart creates a new pool (new threads). */
   readonly pool: ThreadPool<Task, Result> | undefined;

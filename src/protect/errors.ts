@@ -5,6 +5,7 @@ export type ProtectionStage = 'limiter' | 'breaker' | 'pool' | 'call';
 
 /** A protected call was refused by its rate limiter. */
 export class RateLimitedError extends OverseerError {
+  /** Always `'ERR_RATE_LIMITED'`. */
   readonly code = 'ERR_RATE_LIMITED' as const;
   /** The limiter's name. */
   readonly limiter: string;
@@ -13,6 +14,7 @@ export class RateLimitedError extends OverseerError {
   /** Why the limiter denied it. */
   readonly reason: 'limit_exceeded' | 'cost_exceeds_limit';
 
+  /** Builds the refusal of `limiter`'s denial; `protect` raises it (through `refuse`), build one by hand only in tests. */
   constructor(limiter: string, retryAfterMs: number, reason: 'limit_exceeded' | 'cost_exceeds_limit') {
     super(`rate limiter '${limiter}' refused the call (${reason}; retry after ${Math.ceil(retryAfterMs)} ms)`);
     this.limiter = limiter;
@@ -33,12 +35,14 @@ export class RateLimitedError extends OverseerError {
  * worker rejects with the pool's `PoolAbortedError` instead.)
  */
 export class CallAbortedError extends OverseerError {
+  /** Always `'ERR_CALL_ABORTED'`. */
   readonly code = 'ERR_CALL_ABORTED' as const;
   /** The protection chain's name. */
   readonly chain: string;
   /** Where the call was when it was abandoned: the stage it was about to enter, or the refusing stage whose fallback was answering. */
   readonly stage: ProtectionStage;
 
+  /** Builds the error of a call of `chain` abandoned at `stage` for `reason` (the signal's reason, kept as `cause`). */
   constructor(chain: string, stage: ProtectionStage, reason: unknown) {
     super(`protected call '${chain}' aborted at the ${stage} stage`, { cause: reason });
     this.chain = chain;

@@ -9,8 +9,14 @@ export interface ComponentActorHooks {
   onKilled(): void;
 }
 
-/** The snapshot of a component's actor: its status, and `context` naming the component. */
+/**
+ * The snapshot of the actor of a component overseer keeps in plain structures (a supervisor, a
+ * pool): XState's `Snapshot` (its `status`, and `output` once done) with a `context` naming the
+ * component. `SupervisorSnapshot` and `PoolSnapshot` are its instances; read them to tell what a
+ * supervised child's `ref` stands for.
+ */
 export type ComponentSnapshot<TContext, TOutput> = Snapshot<TOutput> & {
+  /** What the component is: its kind, its name or id, and the object behind the actor. */
   context: TContext;
   /** A component always takes part in graceful shutdown (see `SHUTDOWN_EVENT`). */
   can(event: EventObject): boolean;

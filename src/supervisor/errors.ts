@@ -1,14 +1,22 @@
-import { OverseerError, hasCode } from '../core/index.js';
+import { OverseerError, isOverseerError } from '../core/index.js';
 
 /** The codes of {@link SupervisorError}, as OTP names the same failures. */
 export type SupervisorErrorCode =
+  /** `startChild`: a child with this id exists but is not running (restart or delete it first). */
   | 'already_present'
+  /** `startChild`: a child with this id is already running. */
   | 'already_started'
+  /** `restartChild` / `deleteChild`: the child is running. */
   | 'running'
+  /** `restartChild` / `deleteChild`: the child is being restarted. */
   | 'restarting'
+  /** No child has this id. */
   | 'not_found'
+  /** The child's `start` threw, rejected or returned a failed actor; `cause` says why. */
   | 'start_failed'
+  /** A dynamic supervisor already holds `maxChildren` children. */
   | 'max_children'
+  /** The supervisor has exited (or exited while the request was in flight). */
   | 'not_running';
 
 const explanations: Record<SupervisorErrorCode, string> = {
@@ -27,10 +35,14 @@ const explanations: Record<SupervisorErrorCode, string> = {
  * atoms do; `childId` names the child; `cause` holds what a failed `start` threw.
  */
 export class SupervisorError extends OverseerError {
+  /** Which failure, as OTP's error atom names it (see {@link SupervisorErrorCode}). */
   readonly code: SupervisorErrorCode;
+  /** The child the request or the failed start was about; absent for requests about the supervisor itself. */
   readonly childId?: string;
+  /** For `start_failed`: what the child's `start` threw or rejected with (or the actor's error). */
   override readonly cause?: unknown;
 
+  /** Builds the error of `supervisor` about `childId`; raised by supervisors, built by hand only in tests. */
   constructor(code: SupervisorErrorCode, supervisor: string, childId?: string, cause?: unknown) {
     const child = childId === undefined ? '' : ` child '${childId}':`;
     const reason = cause instanceof Error ? `: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`;
@@ -41,8 +53,12 @@ export class SupervisorError extends OverseerError {
   }
 }
 
-/** True when `error` is a {@link SupervisorError} (optionally with this code), across package copies. */
+/**
+ * True when `error` is a {@link SupervisorError} (optionally with this code), across package
+ * copies: an overseer error (by the package's brand) with one of the codes above, never an error
+ * of another library that merely carries the name or the code.
+ */
 export function isSupervisorError(error: unknown, code?: SupervisorErrorCode): error is SupervisorError {
-  if (typeof error !== 'object' || error === null || (error as { name?: unknown }).name !== 'SupervisorError') return false;
-  return code === undefined || hasCode(error, code);
+  if (!isOverseerError(error) || !Object.hasOwn(explanations, error.code)) return false;
+  return code === undefined || error.code === code;
 }

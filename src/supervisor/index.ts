@@ -20,3 +20,4 @@ export { startSupervisor, supervisorChild } from './start-supervisor.js';
 export { startDynamicSupervisor } from './dynamic-supervisor.js';
 export { SHUTDOWN_EVENT, type ShutdownEvent } from './shutdown-protocol.js';
 export { supervisorOf, type SupervisorSnapshot } from './supervisor-actor.js';
+export type { ComponentSnapshot } from './component-actor.js';

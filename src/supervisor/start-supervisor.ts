@@ -1,7 +1,7 @@
-import { systemClock } from '../clock/index.js';
+import { systemClock, type Clock } from '../clock/index.js';
 import { attempt, ConfigError } from '../core/index.js';
-import { callable, nonEmptyString, record as objectOption } from '../core/validate.js';
-import { telemetry as sharedTelemetry } from '../telemetry/index.js';
+import { callable, clockOption, nonEmptyString, record as objectOption, telemetryOption } from '../core/validate.js';
+import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 import { resolveBackoff } from './backoff.js';
 import { resolveChildSpec, resolveSupervisorSpec } from './child-spec.js';
 import { killActor } from './shutdown-protocol.js';
@@ -15,7 +15,9 @@ export function resolveSupervisorOptions(options: SupervisorOptions | undefined,
   const fields = options === undefined ? {} : objectOption('options', options);
   const random = fields.random === undefined ? Math.random : callable<() => number>('random', fields.random);
   const id = fields.id === undefined ? `${kind}-${++supervisorsStarted}` : nonEmptyString('id', fields.id);
-  return { id, clock: options?.clock ?? systemClock, telemetry: options?.telemetry ?? sharedTelemetry, random };
+  const clock = clockOption<Clock>('clock', fields.clock, systemClock);
+  const telemetry = telemetryOption<Telemetry>('telemetry', fields.telemetry, sharedTelemetry);
+  return { id, clock, telemetry, random };
 }
 
 /**
@@ -68,6 +70,7 @@ function launchSupervisor(
   );
   Object.assign(handle, {
     id,
+    strategy: resolved.strategy,
     ref: engine.ref,
     exited: engine.exited,
     whichChildren: () => engine.whichChildren(),

@@ -1,4 +1,5 @@
 import type { AnyActorRef } from 'xstate';
+import { InvalidArgumentError } from '../core/index.js';
 import {
   componentContextOf,
   finishComponentActor,
@@ -6,12 +7,26 @@ import {
   type ComponentActorHooks,
   type ComponentSnapshot,
 } from './component-actor.js';
+import { isActorRef } from './shutdown-protocol.js';
 
 /** What a supervisor's actor ends with: its exit, as its own parent sees it. */
 export type SupervisorOutput = 'normal' | 'shutdown';
 
-/** The snapshot of a supervisor's actor; `context.handle` is its API object. */
-export type SupervisorSnapshot = ComponentSnapshot<{ id: string; handle: unknown; kind: 'supervisor' }, SupervisorOutput>;
+/**
+ * The snapshot of a supervisor's actor (`supervisor.ref.getSnapshot()`): `context.handle` is its
+ * API object (see {@link supervisorOf}), and `output`, once it is done, its exit.
+ */
+export type SupervisorSnapshot = ComponentSnapshot<
+  {
+    /** The supervisor's id. */
+    id: string;
+    /** Its API object: a `Supervisor` or `DynamicSupervisor`. */
+    handle: unknown;
+    /** Tells a supervisor's actor from other components' (`'pool'`). */
+    kind: 'supervisor';
+  },
+  'normal' | 'shutdown'
+>;
 
 /** What the actor tells the engine behind it. */
 export type SupervisorActorHooks = ComponentActorHooks;
@@ -32,7 +47,8 @@ export function finishSupervisorActor(ref: AnyActorRef, output: SupervisorOutput
 
 /**
  * The supervisor API object behind a supervisor's actor ref, e.g. a nested supervisor's `ref` as
- * a parent's `whichChildren()` lists it; `undefined` for any other actor.
+ * a parent's `whichChildren()` lists it; `undefined` for any other actor and for `undefined` (a
+ * child not running). Anything else is refused with an `InvalidArgumentError`.
  *
  * @example
  * ```ts
@@ -40,6 +56,7 @@ export function finishSupervisorActor(ref: AnyActorRef, output: SupervisorOutput
  * ```
  */
 export function supervisorOf(ref: AnyActorRef | undefined): unknown {
+  if (ref !== undefined && !isActorRef(ref)) throw new InvalidArgumentError('supervisorOf.ref', ref, 'an XState actor ref or undefined');
   const context = componentContextOf(ref) as { kind?: string; handle?: unknown } | undefined;
   return context?.kind === 'supervisor' ? context.handle : undefined;
 }

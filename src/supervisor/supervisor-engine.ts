@@ -1,6 +1,6 @@
 import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../clock/index.js';
-import { describeValue } from '../core/index.js';
+import { ConfigError, InvalidArgumentError } from '../core/index.js';
 import { TelemetryEvents, type Telemetry } from '../telemetry/index.js';
 import { backoffDelay, upLongEnoughToReset } from './backoff.js';
 import type { ResolvedChildSpec } from './child-spec.js';
@@ -198,6 +198,7 @@ export class SupervisorEngine {
 
   /** OTP `terminate_child`: stops a child; a temporary (or dynamic) child's spec goes with it. */
   terminateChild(id: string): Promise<void> {
+    if (typeof id !== 'string') return rejectChildId('terminateChild', id);
     return this.executor.call(() => {
       this.assertRunning();
       const record = this.children.get(id);
@@ -221,6 +222,7 @@ export class SupervisorEngine {
    * intensity, and the backoff count is kept: only staying up `resetAfterMs` resets it.
    */
   restartChild(id: string): Promise<AnyActorRef> {
+    if (typeof id !== 'string') return rejectChildId('restartChild', id);
     return this.executor.call(() => {
       this.assertRunning();
       const record = this.stoppedRecord(id, true);
@@ -238,6 +240,7 @@ export class SupervisorEngine {
 
   /** OTP `delete_child`: forgets the spec of a child that is not running. */
   deleteChild(id: string): Promise<void> {
+    if (typeof id !== 'string') return rejectChildId('deleteChild', id);
     return this.executor.call(() => {
       this.assertRunning();
       this.stoppedRecord(id, false);
@@ -341,7 +344,7 @@ export class SupervisorEngine {
    * stopped at once and the start fails with `not_running`.
    */
   private attach(record: ChildRecord, ref: AnyActorRef): AnyActorRef {
-    if (!isActorRef(ref)) throw new TypeError(`start() must return an XState actor, got ${describeValue(ref)}`);
+    if (!isActorRef(ref)) throw new ConfigError('start', ref, 'a function that returns (or resolves with) an XState actor');
     if (this.phase === 'stopping' || this.phase === 'exited') {
       killActor(ref);
       throw new SupervisorError('not_running', this.id, record.id);
@@ -787,4 +790,9 @@ export class SupervisorEngine {
       code: 'OVERSEER_SUPERVISOR_INTERNAL',
     });
   }
+}
+
+/** The answer to a child request whose id is not a string: refused before it is queued. */
+function rejectChildId(method: 'terminateChild' | 'restartChild' | 'deleteChild', id: unknown): Promise<never> {
+  return Promise.reject(new InvalidArgumentError(`${method}.id`, id, 'a child id (a string)'));
 }

@@ -40,9 +40,9 @@ export interface StartContext {
  * ```
  */
 export interface Backoff {
-  /** The first delay, in ms; finite and > 0. */
+  /** The first delay, in ms; finite and above 0. */
   minMs: number;
-  /** The cap of the delay before jitter, in ms; finite and >= `minMs`. */
+  /** The cap of the delay before jitter, in ms; finite and at least `minMs`. */
   maxMs: number;
   /** The jitter: each delay is multiplied by `1 + u × randomFactor`; in [0, 1]. Default 0.2. */
   randomFactor?: number;
@@ -60,11 +60,14 @@ export interface ChildSpec {
    * otherwise is an exit of the child. What a start returns after its supervisor exited is stopped.
    */
   start: (context: StartContext) => AnyActorRef | Promise<AnyActorRef>;
-  /** Default `'permanent'`. */
+  /** When the child is restarted after it exits (see {@link Restart}). Default `'permanent'`. */
   restart?: Restart;
-  /** Default 5000 for workers, `'infinity'` for supervisors. */
+  /**
+   * How long its supervisor waits for it to stop before killing it (see {@link Shutdown}).
+   * Default 5000 for workers, `'infinity'` for supervisors.
+   */
   shutdown?: Shutdown;
-  /** Default `'worker'`. */
+  /** `'supervisor'` for a nested supervisor (as `supervisorChild` makes), else `'worker'`. Default `'worker'`. */
   type?: 'worker' | 'supervisor';
   /** Whether its exit can shut the supervisor down (see `autoShutdown`). Default false. */
   significant?: boolean;
@@ -77,9 +80,9 @@ export interface ChildSpec {
 
 /** Describes a static supervisor: its strategy, restart intensity and children in start order. */
 export interface SupervisorSpec {
-  /** Default `'one_for_one'`. */
+  /** Which children a restart takes along (see {@link Strategy}). Default `'one_for_one'`. */
   strategy?: Strategy;
-  /** Restarts allowed within `period` before the supervisor gives up. Default 1. */
+  /** Restarts allowed within `period` before the supervisor gives up and exits `'shutdown'`. Default 1. */
   intensity?: number;
   /** The window of the restart intensity, in ms. Default 5000. */
   period?: number;
@@ -91,12 +94,15 @@ export interface SupervisorSpec {
   children: ChildSpec[];
 }
 
-/** One entry of `whichChildren()`. */
+/** One entry of `whichChildren()`: a child's id, its actor if running, and how it is treated. */
 export interface ChildInfo {
+  /** The child's id (generated as `<supervisor>#N` for a dynamic child started without one). */
   id: string;
   /** The running actor, or `undefined` when the child is not running. */
   ref: AnyActorRef | undefined;
+  /** Whether the child is a worker or a nested supervisor, as its spec said. */
   type: 'worker' | 'supervisor';
+  /** When the child is restarted, as its spec said (default `'permanent'`). */
   restart: Restart;
   /**
    * Present (true) while the child is waiting to be restarted: for its backoff delay, or for a
@@ -119,32 +125,62 @@ export interface ChildCounts {
   workers: number;
 }
 
-/** Options of {@link startSupervisor} and {@link startDynamicSupervisor}. */
+/** Options of `startSupervisor` and `startDynamicSupervisor`. */
 export interface SupervisorOptions {
   /** Names the supervisor in telemetry and errors. Default a generated `supervisor-N`. */
   id?: string;
-  /** Default `systemClock`. */
+  /** The clock of its intensity window and backoff delays, passed on to its children; a test clock in specs. Default `systemClock`. */
   clock?: Clock;
-  /** Default the shared `telemetry`. */
+  /** Where it reports child starts, exits, restarts and shutdowns, passed on to its children. Default the shared `telemetry`. */
   telemetry?: Telemetry;
   /** The source of the backoff jitter `u`, uniform in [0, 1). Default `Math.random`. */
   random?: () => number;
 }
 
-/** A running static supervisor. */
+/**
+ * A running static supervisor, as `startSupervisor` resolves it: OTP's supervisor API
+ * (`which_children`, `start_child`, `terminate_child` ...) over children declared up front.
+ * Requests are served one at a time in order; every one made after it exited rejects with
+ * `SupervisorError('not_running')`, and a child id that is not a string with
+ * `InvalidArgumentError`.
+ */
 export interface Supervisor {
+  /** Names it in telemetry and errors (`options.id`, or a generated `supervisor-N`). */
   readonly id: string;
+  /** Its restart strategy, as its spec gave it (default `'one_for_one'`). */
+  readonly strategy: Strategy;
   /** This supervisor as an XState actor; a parent supervisor watches it like any child. */
   readonly ref: AnyActorRef;
   /** Settles when it stops for any reason: `'normal'` after `stop()`, `'shutdown'` otherwise. */
   readonly exited: Promise<'normal' | 'shutdown'>;
+  /** OTP `which_children`: every child whose spec it holds, in start order, running or not. */
   whichChildren(): ChildInfo[];
+  /** OTP `count_children`: how many specs it holds, how many run, and how many of each type. */
   countChildren(): ChildCounts;
-  /** OTP `start_child`; rejects `not_running` at once if the supervisor exits while the start is in flight. */
+  /**
+   * OTP `start_child`: adds a child after the others and starts it; resolves with its actor.
+   * Rejects with `ConfigError` for a bad spec, `SupervisorError` `already_started` /
+   * `already_present` for a taken id, `start_failed` when its start fails (the spec is then not
+   * kept), and `not_running` at once if the supervisor exits while the start is in flight.
+   */
   startChild(spec: ChildSpec): Promise<AnyActorRef>;
+  /**
+   * OTP `terminate_child`: stops a child within its `shutdown` and cancels a pending restart; the
+   * spec is kept (use `restartChild` or `deleteChild` next) unless the child is `temporary`.
+   * Rejects with `SupervisorError('not_found')` for an unknown id.
+   */
   terminateChild(id: string): Promise<void>;
-  /** OTP `restart_child`; rejects `not_running` at once if the supervisor exits while the start is in flight. */
+  /**
+   * OTP `restart_child`: starts again a child whose spec is kept but which is not running (or is
+   * waiting for its backoff delay), without counting against the intensity. Rejects `running`,
+   * `restarting`, `not_found` or `start_failed` as OTP does, and `not_running` at once if the
+   * supervisor exits while the start is in flight.
+   */
   restartChild(id: string): Promise<AnyActorRef>;
+  /**
+   * OTP `delete_child`: forgets the spec of a child that is not running, so its id can be used
+   * again. Rejects with `SupervisorError` `running`, `restarting` or `not_found`.
+   */
   deleteChild(id: string): Promise<void>;
   /** Stops the children in reverse start order, after any start in flight; `ref.stop()` kills at once. */
   stop(): Promise<void>;
@@ -153,27 +189,55 @@ export interface Supervisor {
 }
 
 /** The spec of a child of a dynamic supervisor: the id is optional and generated when absent. */
-export type DynamicChildSpec = Omit<ChildSpec, 'id'> & { id?: string };
+export type DynamicChildSpec = Omit<ChildSpec, 'id'> & {
+  /** Unique among the supervisor's children. Default a generated `<supervisor>#N`. */
+  id?: string;
+};
 
-/** A running dynamic supervisor: one_for_one over children started on demand. */
+/**
+ * A running dynamic supervisor, as `startDynamicSupervisor` resolves it: one_for_one over
+ * children started on demand (sessions, connections, jobs), forgotten once they will not be
+ * restarted. Requests made after it exited reject with `SupervisorError('not_running')`.
+ */
 export interface DynamicSupervisor {
+  /** Names it in telemetry and errors (`options.id`, or a generated `dynamic-supervisor-N`). */
   readonly id: string;
+  /** This supervisor as an XState actor; a parent supervisor watches it like any child. */
   readonly ref: AnyActorRef;
+  /** Settles when it stops for any reason: `'normal'` after `stop()`, `'shutdown'` otherwise. */
   readonly exited: Promise<'normal' | 'shutdown'>;
-  startChild(spec: DynamicChildSpec): Promise<{ id: string; ref: AnyActorRef }>;
+  /**
+   * Starts one more child; resolves with its id (`spec.id`, or a generated `<supervisor>#N`) and
+   * its actor. Rejects with `ConfigError` for a bad spec, `SupervisorError` `max_children` when
+   * it holds `maxChildren`, `already_started` (or `already_present`) for a taken id and
+   * `start_failed` when the start fails.
+   */
+  startChild(spec: DynamicChildSpec): Promise<{
+    /** The child's id, given or generated. */
+    id: string;
+    /** The child's running actor. */
+    ref: AnyActorRef;
+  }>;
+  /**
+   * Stops a child within its `shutdown` and forgets it (a dynamic supervisor keeps no stopped
+   * children). Rejects with `SupervisorError('not_found')` for an unknown id.
+   */
   terminateChild(id: string): Promise<void>;
+  /** Every child it holds, in start order (running, or waiting to be restarted). */
   whichChildren(): ChildInfo[];
+  /** How many children it holds, how many run, and how many of each type. */
   countChildren(): ChildCounts;
+  /** Stops every child in reverse start order, after any start in flight, then exits `'normal'`. */
   stop(): Promise<void>;
   /** Stops it (see `stop`), so that `await using` ends it with the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Options of {@link startDynamicSupervisor}. */
+/** Options of `startDynamicSupervisor`. */
 export interface DynamicSupervisorOptions extends SupervisorOptions {
-  /** Default 1. */
+  /** Restarts allowed within `period` before the supervisor gives up and exits `'shutdown'`. Default 1. */
   intensity?: number;
-  /** Default 5000. */
+  /** The window of the restart intensity, in ms. Default 5000. */
   period?: number;
   /** The most children it holds at once. Default unlimited. */
   maxChildren?: number;

@@ -1,8 +1,33 @@
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { Observable, Subscription } from 'rxjs';
 import { ConfigError } from '../core/index.js';
+import { observable, record } from '../core/validate.js';
 import { durationBucketsMs } from './metrics/default-metrics.js';
 import type { TelemetryEvent } from './telemetry.js';
+
+/** Metric attributes, as OpenTelemetry takes them. */
+type Attributes = Record<string, string | number | boolean>;
+
+/**
+ * The part of an OpenTelemetry `Meter` the bridge uses, described structurally so that the
+ * package's types do not need `@opentelemetry/api` (an optional peer): a `Meter` from
+ * `metrics.getMeter(...)` is one.
+ */
+export interface OpenTelemetryMeter {
+  /** Creates the counter of one event (`Meter.createCounter`); the bridge adds 1 per event, with its attributes. */
+  createCounter(
+    name: string,
+    options?: { description?: string },
+  ): { add(value: number, attributes?: Record<string, string | number | boolean>): void };
+  /**
+   * Creates the histogram of one measurement (`Meter.createHistogram`); durations come with
+   * `unit` and bucket boundaries as advice.
+   */
+  createHistogram(
+    name: string,
+    options?: { unit?: string; advice?: { explicitBucketBoundaries?: number[] } },
+  ): { record(value: number, attributes?: Record<string, string | number | boolean>): void };
+}
+
 
 /** Options of {@link bridgeToOpenTelemetry}. */
 export interface OpenTelemetryBridgeOptions {
@@ -22,6 +47,7 @@ export interface OpenTelemetryBridgeOptions {
 
 /** A running bridge; `stop()` unsubscribes it. */
 export interface OpenTelemetryBridge {
+  /** Unsubscribes from the events: nothing more is recorded (the instruments stay in the meter). Idempotent. */
   stop(): void;
 }
 
@@ -54,9 +80,15 @@ type Recorder = { add(value: number, attributes: Attributes): void } | null;
  */
 export function bridgeToOpenTelemetry(
   events$: Observable<TelemetryEvent>,
-  meter: Meter,
+  meter: OpenTelemetryMeter,
   options: OpenTelemetryBridgeOptions = {},
 ): OpenTelemetryBridge {
+  observable('events$', events$);
+  const instruments = meter as Partial<OpenTelemetryMeter> | null;
+  if (typeof instruments !== 'object' || instruments === null || typeof instruments.createCounter !== 'function' || typeof instruments.createHistogram !== 'function') {
+    throw new ConfigError('meter', meter, 'an OpenTelemetry Meter (createCounter, createHistogram)');
+  }
+  record('options', options);
   const prefix = options.prefix ?? 'overseer.';
   if (typeof prefix !== 'string') throw new ConfigError('prefix', prefix, 'a string');
   const omitted = options.omitAttributes ?? ['key', 'error', 'child', 'thread'];
@@ -91,7 +123,7 @@ export function bridgeToOpenTelemetry(
     let counter = counters.get(event);
     if (counter === undefined) {
       const name = `${prefix}${event}`;
-      const created: Counter | undefined = claim(name, `counter of event ${event}`)
+      const created: ReturnType<OpenTelemetryMeter['createCounter']> | undefined = claim(name, `counter of event ${event}`)
         ? meter.createCounter(name, { description: `Count of ${event} events` })
         : undefined;
       counter = created ?? null;
@@ -105,7 +137,7 @@ export function bridgeToOpenTelemetry(
     let histogram = histograms.get(key);
     if (histogram === undefined) {
       const name = `${prefix}${event}.${measurement}`;
-      let created: Histogram | undefined;
+      let created: ReturnType<OpenTelemetryMeter['createHistogram']> | undefined;
       if (claim(name, `histogram of measurement ${measurement} of event ${event}`)) {
         created =
           measurement === 'duration'

@@ -1,5 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
 import { ConfigError } from '../core/index.js';
+import { observable, record } from '../core/validate.js';
 import { createStates, feedStates } from './metrics/collect-metrics.js';
 import { overseerMetrics } from './metrics/default-metrics.js';
 import type { Metric, MetricState } from './metrics/metric-operator.js';
@@ -12,7 +13,9 @@ import type { TelemetryEvent } from './telemetry.js';
  * `register` global) fits. overseer never imports prom-client: the application hands its registry in.
  */
 export interface PromClientRegistry {
+  /** Adds a collector; the bridge registers one per metric, read on every scrape. */
   registerMetric(metric: never): void;
+  /** Removes a collector by name; the bridge's `stop()` removes each it registered. */
   removeSingleMetric(name: string): void;
 }
 
@@ -24,7 +27,7 @@ export interface PromClientBridgeOptions {
   prefix?: string;
 }
 
-/** A running bridge. */
+/** A running bridge, as `bridgeToPromClient` returns it; stop it before the registry outlives it (a test, a hot reload). */
 export interface PromClientBridge {
   /** The bridged metrics' current state, as `startMetrics` gives it. */
   snapshot(): MetricSnapshot[];
@@ -158,6 +161,8 @@ export function bridgeToPromClient(
   if (typeof registry?.registerMetric !== 'function' || typeof registry.removeSingleMetric !== 'function') {
     throw new ConfigError('registry', registry, 'a prom-client Registry (registerMetric, removeSingleMetric)');
   }
+  observable('events$', events$);
+  record('options', options);
   const prefix = options.prefix ?? '';
   if (typeof prefix !== 'string' || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
     throw new ConfigError('prefix', prefix, 'a string of the Prometheus metric name grammar, e.g. "myapp_"');

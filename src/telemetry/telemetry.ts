@@ -1,6 +1,8 @@
 import { Subject, filter, type Observable } from 'rxjs';
 import type { Clock } from '../clock/index.js';
 import { systemClock } from '../clock/index.js';
+import { InvalidArgumentError } from '../core/index.js';
+import { clockOption, record } from '../core/validate.js';
 import { TelemetryEvents } from './events.js';
 import { GuardedObservable } from './guarded-observable.js';
 
@@ -16,7 +18,7 @@ export interface TelemetryEvent {
   metadata: Record<string, unknown>;
 }
 
-/** Options of {@link createTelemetry}. */
+/** Options of `createTelemetry` (and of the `Telemetry` constructor). */
 export interface TelemetryOptions {
   /** Stamps `time` on every event and measures span durations. Default `systemClock`. */
   clock?: Clock;
@@ -30,7 +32,7 @@ const noMetadata: Record<string, unknown> = Object.freeze({}) as Record<string, 
  *
  * Emitting with no subscriber returns before the event object is built. A subscriber that throws
  * is isolated, without touching RxJS's global `config`: `events$` and every observable piped from
- * it catch what a subscriber's callback throws (see {@link GuardedObservable}), so the emitter and
+ * it catch what a subscriber's callback throws (an observable of the package's own), so the emitter and
  * the other subscribers carry on; the error is reported once, as a
  * `telemetry.subscriber_error` event (metadata `error`) and as a process warning with code
  * `OVERSEER_SUBSCRIBER_ERROR`.
@@ -50,8 +52,9 @@ export class Telemetry {
   /** Set while subscriber errors are being reported: what is thrown meanwhile is not reported again. */
   private reporting = false;
 
+  /** Builds a separate telemetry, as `createTelemetry` does; throws `ConfigError` for options that are not an object or a bad `clock`. */
   constructor(options: TelemetryOptions = {}) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = clockOption<Clock>('clock', record('options', options).clock, systemClock);
     this.events$ = new GuardedObservable<TelemetryEvent>(
       (error) => this.noteSubscriberError(error),
       (subscriber) => this.subject.subscribe(subscriber),
@@ -65,15 +68,28 @@ export class Telemetry {
 
   /**
    * The events whose name is `prefix` or starts with `prefix.`: `'pool'` matches `'pool'` and
-   * `'pool.checkout'`, not `'poolx'`.
+   * `'pool.checkout'`, not `'poolx'`. A `prefix` that is not a string throws `InvalidArgumentError`.
    */
   select(prefix: string): Observable<TelemetryEvent> {
+    if (typeof prefix !== 'string') throw new InvalidArgumentError('select.prefix', prefix, 'an event name prefix (a string)');
     const dotted = `${prefix}.`;
     return this.events$.pipe(filter((event) => event.name === prefix || event.name.startsWith(dotted)));
   }
 
-  /** Reports an event to the current subscribers; costs next to nothing when there are none. */
+  /**
+   * Reports an event to the current subscribers; costs next to nothing when there are none. A
+   * `name` that is not a string, or `measurements`/`metadata` that are not objects, throw
+   * `InvalidArgumentError`, whether or not anyone listens.
+   */
   emit(name: string, measurements?: Record<string, number>, metadata?: Record<string, unknown>): void {
+    // Hot path (every component's reports): three type checks, then nothing when no one listens.
+    if (typeof name !== 'string') throw new InvalidArgumentError('emit.name', name, 'an event name (a string)');
+    if (measurements !== undefined && (typeof measurements !== 'object' || measurements === null)) {
+      throw new InvalidArgumentError('emit.measurements', measurements, 'an object of numbers or undefined');
+    }
+    if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null)) {
+      throw new InvalidArgumentError('emit.metadata', metadata, 'an object or undefined');
+    }
     if (!this.subject.observed) return;
     this.subject.next({
       name,
@@ -87,9 +103,15 @@ export class Telemetry {
   /**
    * Runs `fn` as a span: emits `${name}.start`, then `${name}.stop` with `measurements.duration`,
    * or `${name}.exception` with `metadata.error` and `measurements.duration`; the error is
-   * rethrown (as a rejection).
+   * rethrown (as a rejection). A `name` that is not a string, `metadata` that is not an object or
+   * an `fn` that is not a function rejects with `InvalidArgumentError`, and nothing is emitted.
    */
   async span<T>(name: string, metadata: Record<string, unknown>, fn: () => T | Promise<T>): Promise<T> {
+    if (typeof name !== 'string') throw new InvalidArgumentError('span.name', name, 'a span name (a string)');
+    if (typeof fn !== 'function') throw new InvalidArgumentError('span.fn', fn, 'a function');
+    if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null)) {
+      throw new InvalidArgumentError('span.metadata', metadata, 'an object or undefined');
+    }
     const started = this.clock.now();
     this.emit(`${name}.start`, noMeasurements, metadata);
     try {
@@ -140,7 +162,17 @@ function warnOfSubscriberError(error: unknown): void {
   });
 }
 
-/** Creates a separate {@link Telemetry}, e.g. one per test, with its own clock. */
+/**
+ * Creates a separate {@link Telemetry}, e.g. one per test, with its own clock: components given it
+ * report there instead of to the shared `telemetry`.
+ *
+ * @example
+ * ```ts
+ * const events = createTelemetry({ clock });
+ * events.select('breaker').subscribe((event) => seen.push(event.name));
+ * const breaker = createBreaker({ name: 'payments', clock, telemetry: events });
+ * ```
+ */
 export function createTelemetry(options?: TelemetryOptions): Telemetry {
   return new Telemetry(options);
 }

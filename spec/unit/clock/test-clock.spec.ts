@@ -12,9 +12,9 @@ describe('createTestClock starts at startMs and stands still until advanced', ()
     expect(clock.now()).toBe(1_700);
   });
 
-  it('rejects a start time that is not a finite number', () => {
-    expect(() => createTestClock(Number.NaN)).toThrow(TypeError);
-    expect(() => createTestClock(Number.POSITIVE_INFINITY)).toThrow(TypeError);
+  it('rejects a start time that is not a finite number with ConfigError naming startMs', () => {
+    expect(() => createTestClock(Number.NaN)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', option: 'startMs' }));
+    expect(() => createTestClock(Number.POSITIVE_INFINITY)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', option: 'startMs' }));
   });
 });
 
@@ -400,7 +400,7 @@ describe('a throwing callback does not stop the advance', () => {
   });
 });
 
-describe('advance rejects a negative or non-finite span with RangeError', () => {
+describe('advance rejects a negative or non-finite span with InvalidArgumentError', () => {
   it.each([
     ['negative', -1],
     ['NaN', Number.NaN],
@@ -410,7 +410,7 @@ describe('advance rejects a negative or non-finite span with RangeError', () => 
     const clock = createTestClock(10);
     let fired = 0;
     clock.setTimeout(() => (fired += 1), 0);
-    expect(() => clock.advance(span)).toThrow(RangeError);
+    expect(() => clock.advance(span)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', argument: 'advance.ms' }));
     expect(clock.now()).toBe(10);
     expect(fired).toBe(0);
     expect(clock.pendingTimers()).toBe(1);
@@ -418,7 +418,7 @@ describe('advance rejects a negative or non-finite span with RangeError', () => 
 
   it('rejects a value that is not a number', () => {
     const clock = createTestClock();
-    expect(() => clock.advance('10' as unknown as number)).toThrow(RangeError);
+    expect(() => clock.advance('10' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', argument: 'advance.ms' }));
     expect(clock.now()).toBe(0);
   });
 });

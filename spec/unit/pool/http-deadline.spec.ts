@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpPool, HttpTimeoutError, type HttpPool, type HttpPoolOptions } from '../../../src/pool/index.js';
-import { createTestClock, createTelemetry, type TelemetryEvent, type TestClock } from '../../../src/index.js';
+import { createTestClock, createTelemetry, isConfigError, isOverseerError, type TelemetryEvent, type TestClock } from '../../../src/index.js';
 import { rejectionOf, startHttpServer, within, type TestHttpServer } from '../../support/http-servers.js';
 
 /**
@@ -108,11 +108,24 @@ describe('the deadline of request()', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  it('a request undici refuses as malformed rejects with a ConfigError (an overseer error) whose cause is undici’s error, and keeps its client', async () => {
+    const { pool, exits } = await httpPool({ requestTimeoutMs: 250 });
+    for (const options of [{ path: 'no-slash' }, { path: '/ok', method: 'GE T' }]) {
+      const error = await rejectionOf(pool.request(options));
+      expect(isOverseerError(error), String(error)).toBe(true);
+      expect(isConfigError(error)).toBe(true);
+      expect(error).toMatchObject({ option: 'options', value: options, cause: { code: 'UND_ERR_INVALID_ARG' } });
+    }
+    expect(target.seen).toEqual([]);
+    expect(exits()).toEqual([]);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   it('leaves no timer on the clock once a request is answered, refused or aborted', async () => {
     const { pool } = await httpPool({ requestTimeoutMs: 250 });
     expect((await pool.request({ path: '/ok' })).text()).toBe('ok /ok');
     expect(clock.pendingTimers()).toBe(0);
-    await expect(pool.request({ path: 'no-slash' })).rejects.toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
+    await expect(pool.request({ path: 'no-slash' })).rejects.toMatchObject({ code: 'ERR_CONFIG' });
     expect(clock.pendingTimers()).toBe(0);
     const controller = new AbortController();
     const aborted = rejectionOf(pool.request({ path: '/never', signal: controller.signal }));

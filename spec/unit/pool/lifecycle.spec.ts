@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createPool, poolChild, PoolStoppedError } from '../../../src/pool/index.js';
-import { startSupervisor } from '../../../src/index.js';
+import { createPool, isWorkerExitedError, poolChild, PoolStoppedError } from '../../../src/pool/index.js';
+import { isOverseerError, startSupervisor } from '../../../src/index.js';
 import { flush, recordTelemetry } from '../../support/supervision.js';
 import { settledYet, TestFactory, testPool, type TestWorker } from '../../support/pool.js';
 
@@ -73,6 +73,42 @@ describe('a worker that exits while being created', () => {
     });
     await expect(pool.checkout()).rejects.toThrow('connect failed');
     expect(pool.status()).toEqual({ state: 'overflow', idle: 0, overflow: 0, checkedOut: 0, waiting: 0 });
+  });
+
+  it('its checkout is rejected with a WorkerExitedError (an overseer error) whose cause is the reason it exited with', async () => {
+    const reason = new Error('connection reset while opening');
+    const pool = await createPool<object>({
+      name: 'exits-then-returns',
+      size: 0,
+      maxOverflow: 1,
+      worker: {
+        create: async (context) => {
+          context.exit(reason);
+          return {};
+        },
+      },
+    });
+    const error = await pool.checkout().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(isOverseerError(error), String(error)).toBe(true);
+    expect(isWorkerExitedError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'ERR_WORKER_EXITED', pool: 'exits-then-returns', cause: reason });
+    // A worker that exits without a reason still names the creation that failed.
+    const silent = await createPool<object>({
+      name: 'exits-silently',
+      size: 0,
+      maxOverflow: 1,
+      worker: {
+        create: (context) => {
+          context.exit();
+          return {};
+        },
+      },
+    });
+    await expect(silent.checkout()).rejects.toMatchObject({ code: 'ERR_WORKER_EXITED', cause: 'exit' });
+    await Promise.all([pool.stop(), silent.stop()]);
   });
 
   it('is destroyed when its factory returns it anyway', async () => {

@@ -62,10 +62,10 @@ describe('per-call checkout options', () => {
 });
 
 describe('transaction', () => {
-  it('without a function rejects with ConfigError naming fn and checks nothing out', async () => {
+  it('without a function rejects with InvalidArgumentError naming transaction.fn and checks nothing out', async () => {
     const { pool, factory } = await testPool({ size: 0, maxOverflow: 1 });
     const error = await rejectionOf(() => pool.transaction(undefined as never));
-    expect(error).toMatchObject({ code: 'ERR_CONFIG', option: 'fn' });
+    expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', argument: 'transaction.fn' });
     expect(factory.calls).toBe(0);
   });
 });

@@ -55,7 +55,8 @@ describe('start failure during startSupervisor', () => {
       (caught: unknown) => caught,
     );
     expect(isSupervisorError(error, 'start_failed')).toBe(true);
-    expect(String((error as SupervisorError).cause)).toMatch(/must return an XState actor/);
+    expect((error as SupervisorError).cause).toMatchObject({ code: 'ERR_CONFIG', option: 'start', value: 42 });
+    expect(String((error as SupervisorError).cause)).toMatch(/returns \(or resolves with\) an XState actor/);
   });
 });
 

@@ -138,7 +138,7 @@ export class RedisLimiter implements RedisRateLimiter {
 
   reset(key: string): Promise<void> {
     try {
-      checkKey(key);
+      checkKey(key, 'reset');
     } catch (error) {
       return Promise.reject(error);
     }

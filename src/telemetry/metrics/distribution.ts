@@ -1,4 +1,5 @@
 import { ConfigError } from '../../core/index.js';
+import { record } from '../../core/validate.js';
 import { defineMetric, type MetricOptions } from './definition.js';
 import { metricOperator, type Accumulator, type Metric } from './metric-operator.js';
 
@@ -53,7 +54,7 @@ function distributionAccumulator(bounds: readonly number[]): () => Accumulator {
  * ```
  */
 export function distribution(name: string, options: DistributionOptions): Metric {
-  const buckets = options?.buckets;
+  const buckets = record('options', options).buckets as DistributionOptions['buckets'];
   const ascending =
     Array.isArray(buckets) &&
     buckets.length > 0 &&

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, InvalidArgumentError } from '../../core/index.js';
 import type { MetricDefinition, MetricType } from './definition.js';
 
 /**
@@ -8,8 +8,12 @@ import type { MetricDefinition, MetricType } from './definition.js';
  * families of one registry share a sample name.
  */
 
-/** The Prometheus name of a dotted metric name: `breaker.call.duration` → `breaker_call_duration`. */
+/**
+ * The Prometheus name of a dotted metric name: `breaker.call.duration` → `breaker_call_duration`.
+ * A `name` that is not a string throws `InvalidArgumentError`.
+ */
 export function prometheusName(name: string): string {
+  if (typeof name !== 'string') throw new InvalidArgumentError('prometheusName.name', name, 'a metric name (a string)');
   const replaced = name.replace(/[^A-Za-z0-9_:]/g, '_');
   return /^[0-9]/.test(replaced) ? `_${replaced}` : replaced;
 }

@@ -1,7 +1,20 @@
+import { InvalidArgumentError } from '../../core/index.js';
 import { droppedSeriesFamily, prometheusFamily, prometheusName, type PrometheusFamily } from './prometheus-naming.js';
 import type { MetricSnapshot, SeriesSnapshot } from './snapshot.js';
 
 export { prometheusName };
+
+/** Whether `value` has the shape of a metric snapshot: a definition object and an array of series. */
+function isSnapshot(value: unknown): value is MetricSnapshot {
+  const snapshot = value as Partial<MetricSnapshot> | null;
+  return (
+    typeof snapshot === 'object' &&
+    snapshot !== null &&
+    typeof snapshot.definition === 'object' &&
+    snapshot.definition !== null &&
+    Array.isArray(snapshot.series)
+  );
+}
 
 function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -75,7 +88,8 @@ function seriesLines(family: PrometheusFamily, tags: readonly string[], series: 
  *
  * The names are checked when the metrics are defined and started (`startMetrics` refuses two
  * metrics with one Prometheus name); should snapshots gathered elsewhere still collide, the later
- * metric is left out with a comment line, so that the scrape stays valid.
+ * metric is left out with a comment line, so that the scrape stays valid. Anything that is not a
+ * snapshot (or an array of them) throws `InvalidArgumentError`.
  *
  * @example
  * ```ts
@@ -85,6 +99,12 @@ function seriesLines(family: PrometheusFamily, tags: readonly string[], series: 
  */
 export function toPrometheus(snapshot: MetricSnapshot | readonly MetricSnapshot[]): string {
   const metrics: readonly MetricSnapshot[] = Array.isArray(snapshot) ? snapshot : [snapshot as MetricSnapshot];
+  metrics.forEach((metric, index) => {
+    if (!isSnapshot(metric)) {
+      const argument = Array.isArray(snapshot) ? `toPrometheus.snapshot[${index}]` : 'toPrometheus.snapshot';
+      throw new InvalidArgumentError(argument, metric, 'a metric snapshot (registry.snapshot() gives them)');
+    }
+  });
   const lines: string[] = [];
   const written = new Set<string>([droppedSeriesFamily.name]);
   const dropped: [family: string, count: number][] = [];

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/index.js';
-import { integer } from '../../core/validate.js';
+import { integer, record } from '../../core/validate.js';
 import { defineMetric, type MetricOptions } from './definition.js';
 import { metricOperator, type Accumulator, type Metric } from './metric-operator.js';
 import { QuantileSketch, emptyBuckets, quantilesOf } from './quantile-sketch.js';
@@ -85,6 +85,7 @@ function summaryAccumulator(maxSamples: number, relativeAccuracy: number): () =>
  * ```
  */
 export function summary(name: string, options: SummaryOptions = {}): Metric {
+  record('options', options);
   const maxSamples = integer('maxSamples', options.maxSamples, 1024, 1);
   const relativeAccuracy = options.relativeAccuracy ?? 0.01;
   if (typeof relativeAccuracy !== 'number' || !(relativeAccuracy > 0 && relativeAccuracy <= 0.5)) {
