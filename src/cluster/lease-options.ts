@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock/index.js';
 import { ConfigError } from '../core/index.js';
-import { integer, nonEmptyString, record } from '../core/validate.js';
+import { clockOption, integer, nonEmptyString, record, telemetryOption } from '../core/validate.js';
 import { telemetry as sharedTelemetry, type Telemetry } from '../telemetry/index.js';
 
 /** The options every lease backend shares. */
@@ -36,13 +36,9 @@ export function resolveLeaseOptions(options: unknown): ResolvedLeaseOptions {
   const name = wellFormed('name', nonEmptyString('name', fields.name));
   const ttlMs = integer('ttlMs', fields.ttlMs, 15_000, MIN_TTL_MS);
   const owner = fields.owner === undefined ? randomUUID() : wellFormed('owner', nonEmptyString('owner', fields.owner));
-  const clock = fields.clock ?? systemClock;
-  if (!isClock(clock)) throw new ConfigError('clock', clock, 'a Clock (now, setTimeout, clearTimeout)');
-  const telemetry = fields.telemetry ?? sharedTelemetry;
-  if (typeof telemetry !== 'object' || telemetry === null || typeof (telemetry as Telemetry).emit !== 'function') {
-    throw new ConfigError('telemetry', telemetry, 'a Telemetry');
-  }
-  return Object.freeze({ name, ttlMs, owner, clock, telemetry: telemetry as Telemetry });
+  const clock = clockOption<Clock>('clock', fields.clock, systemClock);
+  const telemetry = telemetryOption<Telemetry>('telemetry', fields.telemetry, sharedTelemetry);
+  return Object.freeze({ name, ttlMs, owner, clock, telemetry });
 }
 
 /** The string, when it is well-formed Unicode (no lone surrogate, which no store could keep). */
@@ -50,15 +46,4 @@ export function wellFormed(option: string, value: string): string {
   // Node 20 has String.prototype.isWellFormed; the ES2022 lib does not declare it.
   if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) throw new ConfigError(option, value, 'well-formed Unicode (no lone surrogate)');
   return value;
-}
-
-function isClock(value: unknown): value is Clock {
-  const clock = value as Partial<Clock> | null;
-  return (
-    typeof clock === 'object' &&
-    clock !== null &&
-    typeof clock.now === 'function' &&
-    typeof clock.setTimeout === 'function' &&
-    typeof clock.clearTimeout === 'function'
-  );
 }
