@@ -11,6 +11,9 @@ export default defineConfig({
     include: ['spec/unit/**/*.spec.ts', 'spec/property/**/*.spec.ts', 'spec/contract/**/*.spec.ts', 'spec/concurrent/**/*.spec.ts'],
     // It reads dist/ and docs/api, which a mutated sandbox does not rebuild.
     exclude: ['spec/contract/api-report.spec.ts'],
+    // Spec files share a worker's module cache: a mutant reruns a handful of spec files, and
+    // importing src/ again for each of them costs more than the specs themselves.
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
