@@ -5,7 +5,8 @@ import type { ChildSpec, Shutdown, StartContext } from '../supervisor/index.js';
 import { splitChildOptions } from '../supervisor/internal.js';
 import type { ClusterLease } from './cluster-lease.js';
 import { presentRef } from './presented-ref.js';
-import { killActor, singletonMachine, type SingletonContext, type SingletonStartContext } from './singleton-machine.js';
+import { killActor } from '../supervisor/internal.js';
+import { singletonMachine, type SingletonContext, type SingletonStartContext } from './singleton-machine.js';
 
 /** Options of {@link singletonChild}: its own, and the child-spec fields (`restart`, `shutdown`, ...). */
 export type SingletonChildOptions = {

@@ -1,5 +1,6 @@
-import { assign, cancel, enqueueActions, fromCallback, fromPromise, setup, type AnyActorRef, type EventObject } from 'xstate';
+import { assign, cancel, enqueueActions, fromCallback, fromPromise, setup, type AnyActorRef } from 'xstate';
 import { SHUTDOWN_EVENT, type ShutdownEvent, type StartContext } from '../supervisor/index.js';
+import { acceptsShutdown, isActorRef, killActor } from '../supervisor/internal.js';
 import type { ClusterLease, LeaseLossReason } from './cluster-lease.js';
 import type { ReleaseNotice } from './release-feed.js';
 
@@ -67,38 +68,6 @@ type ActorStatus = 'active' | 'done' | 'error' | 'stopped';
 
 function statusOf(actor: AnyActorRef): { status: ActorStatus; error?: unknown; output?: unknown } {
   return actor.getSnapshot() as { status: ActorStatus; error?: unknown; output?: unknown };
-}
-
-/** Whether `actor` takes part in graceful shutdown (its snapshot can take `overseer.shutdown`). */
-function acceptsShutdown(actor: AnyActorRef): boolean {
-  const snapshot = actor.getSnapshot() as { can?: (event: EventObject) => boolean } | undefined;
-  if (typeof snapshot?.can !== 'function') return false;
-  try {
-    return snapshot.can(SHUTDOWN_EVENT) === true;
-  } catch {
-    return false;
-  }
-}
-
-/** Stops an actor at once; one that cannot be stopped from outside (not a root actor) is left alone. */
-export function killActor(actor: AnyActorRef): void {
-  try {
-    actor.stop();
-  } catch {
-    // Its own parent owns its life.
-  }
-}
-
-function isActorRef(value: unknown): value is AnyActorRef {
-  const candidate = value as Partial<AnyActorRef> | null | undefined;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.subscribe === 'function' &&
-    typeof candidate.start === 'function' &&
-    typeof candidate.getSnapshot === 'function' &&
-    typeof candidate.send === 'function'
-  );
 }
 
 /** How long a loss leaves to stop the actor: its grace (none for a lease that does not say, unless unavailable), within the child's bound. */

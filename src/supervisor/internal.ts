@@ -12,4 +12,4 @@ export {
   type ComponentSnapshot,
 } from './component-actor.js';
 export { splitChildOptions, type ChildRunFields } from './child-spec.js';
-export { presentedRefKey, presentedRef } from './shutdown-protocol.js';
+export { presentedRefKey, presentedRef, acceptsShutdown, killActor, isActorRef } from './shutdown-protocol.js';
