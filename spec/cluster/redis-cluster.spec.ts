@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createRedisLease, type LeaseLoss, type LeaseRedis, type StoreLease } from '../../src/cluster/index.js';
 import { claimScript, leaseKeys } from '../../src/cluster/redis-lease.js';
 import { createRedisRateLimiter, createTestClock } from '../../src/index.js';
-import { hashSlot, singletonInstance, sleep, statusOf } from '../support/cluster-stores.js';
+import { expectRenewalThenTakeover, hashSlot, singletonInstance, sleep, statusOf } from '../support/cluster-stores.js';
 import { randomPrefix } from '../support/limiter-redis.js';
 import type { LimiterBackend } from '../support/limiter.js';
 import { limiterSuite } from '../support/limiter-suite.js';
@@ -116,26 +116,7 @@ describe.runIf(redisClusterAvailable)('Redis leases on a 3-primary Redis Cluster
 
   it('renews past its TTL with the same fence; once the holder stops renewing, the cluster expires it and another owner takes it with fence + 1', async () => {
     const name = nameOn(2, 'takeover');
-    const cut = { on: false };
-    const flaky: LeaseRedis = {
-      evalsha: (...args) => (cut.on ? Promise.reject(new Error('connection cut')) : client.evalsha(...args)),
-      eval: (...args) => (cut.on ? Promise.reject(new Error('connection cut')) : client.eval(...args)),
-    };
-    const a = lease(name, 'a', flaky);
-    const b = lease(name, 'b');
-    const losses: LeaseLoss[] = [];
-    a.onLost((_reason, loss) => losses.push(loss));
-    await a.acquire();
-    const first = a.fence!;
-    await sleep(ttlMs * 1.5);
-    expect(a.isHeld()).toBe(true);
-    expect(a.fence).toBe(first);
-    cut.on = true;
-    await expect.poll(() => losses.length, { timeout: ttlMs }).toBe(1);
-    expect(losses[0]!.reason).toBe('unavailable');
-    await expect(b.acquire()).resolves.toBe(false);
-    await expect.poll(() => b.acquire(), { timeout: ttlMs * 2, interval: 50 }).toBe(true);
-    expect(b.fence).toBe(first + 1);
+    await expectRenewalThenTakeover(client, (owner, redis) => lease(name, owner, redis), ttlMs);
   });
 
   it('release() lets another owner take it at once with fence + 1', async () => {

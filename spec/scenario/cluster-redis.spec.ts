@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createRedisLease, isLeaseUnavailableError, type LeaseLoss, type LeaseRedis } from '../../src/cluster/index.js';
 import { claimScript, leaseKeys } from '../../src/cluster/redis-lease.js';
 import { startTcpProxy, type TcpProxy } from '../support/cluster-proxy.js';
-import { hashSlot, singletonInstance, sleep, statusOf } from '../support/cluster-stores.js';
+import { expectRenewalThenTakeover, hashSlot, singletonInstance, sleep, statusOf } from '../support/cluster-stores.js';
 import { REDIS_URL, connectRedis, deleteKeys, keysUnder, randomPrefix, redisAvailable } from '../support/limiter-redis.js';
 
 /**
@@ -85,28 +85,11 @@ describe.skipIf(!redisAvailable)('Redis leases (real server)', () => {
   });
 
   it('renews past its TTL (PX extended, same fence); once the holder stops renewing, Redis expires it and the other owner takes it with fence + 1', async () => {
-    const redis = client();
-    const cut = { on: false };
-    const flaky: LeaseRedis = {
-      evalsha: (...args) => (cut.on ? Promise.reject(new Error('connection cut')) : redis.evalsha(...args)),
-      eval: (...args) => (cut.on ? Promise.reject(new Error('connection cut')) : redis.eval(...args)),
-    };
-    const a = createRedisLease({ name: 'takeover', redis: flaky, prefix, ttlMs, owner: 'a' });
-    const b = createRedisLease({ name: 'takeover', redis, prefix, ttlMs, owner: 'b' });
-    cleanups.push(() => b.release());
-    const losses: LeaseLoss[] = [];
-    a.onLost((_reason, loss) => losses.push(loss));
-    await a.acquire();
-    const first = a.fence!;
-    await sleep(ttlMs * 1.5);
-    expect(a.isHeld()).toBe(true);
-    expect(a.fence).toBe(first);
-    cut.on = true;
-    await expect.poll(() => losses.length, { timeout: ttlMs }).toBe(1);
-    expect(losses[0]!.reason).toBe('unavailable');
-    await expect(b.acquire()).resolves.toBe(false);
-    await expect.poll(() => b.acquire(), { timeout: ttlMs * 2, interval: 50 }).toBe(true);
-    expect(b.fence).toBe(first + 1);
+    await expectRenewalThenTakeover(client(), (owner, redis) => {
+      const lease = createRedisLease({ name: 'takeover', redis, prefix, ttlMs, owner });
+      if (owner === 'b') cleanups.push(() => lease.release());
+      return lease;
+    }, ttlMs);
   });
 
   it('release() lets another owner take it at once with fence + 1; a release with a stale fence deletes nothing', async () => {

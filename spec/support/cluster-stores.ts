@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createActor, type AnyActorRef } from 'xstate';
 import { createTelemetry, startSupervisor, type Supervisor } from '../../src/index.js';
-import { singletonChild, type ClusterLease, type SingletonStartContext } from '../../src/cluster/index.js';
+import { singletonChild, type ClusterLease, type LeaseLoss, type LeaseRedis, type SingletonStartContext } from '../../src/cluster/index.js';
+import { expect } from 'vitest';
 import { workerMachine } from './actors.js';
 
 /**
@@ -114,4 +115,33 @@ export function hashSlot(key: string): number {
     for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
   return crc % 16384;
+}
+
+/**
+ * The renewal-then-takeover rule on a real Redis or Redis Cluster, shared by both specs: `a` holds
+ * past its TTL with the same fence; then its connection is cut, it reports the loss as
+ * `'unavailable'`, Redis still keeps it from `b`, and once Redis expires it `b` takes it with
+ * fence + 1. `lease(owner, redis)` makes a lease object of one name on `redis`.
+ */
+export async function expectRenewalThenTakeover(redis: LeaseRedis, lease: (owner: string, redis: LeaseRedis) => ClusterLease, ttlMs: number): Promise<void> {
+  const cut = { on: false };
+  const flaky: LeaseRedis = {
+    evalsha: (...args) => (cut.on ? Promise.reject(new Error('connection cut')) : redis.evalsha(...args)),
+    eval: (...args) => (cut.on ? Promise.reject(new Error('connection cut')) : redis.eval(...args)),
+  };
+  const a = lease('a', flaky);
+  const b = lease('b', redis);
+  const losses: LeaseLoss[] = [];
+  a.onLost((_reason, loss) => losses.push(loss));
+  await a.acquire();
+  const first = a.fence!;
+  await sleep(ttlMs * 1.5);
+  expect(a.isHeld()).toBe(true);
+  expect(a.fence).toBe(first);
+  cut.on = true;
+  await expect.poll(() => losses.length, { timeout: ttlMs }).toBe(1);
+  expect(losses[0]!.reason).toBe('unavailable');
+  await expect(b.acquire()).resolves.toBe(false);
+  await expect.poll(() => b.acquire(), { timeout: ttlMs * 2, interval: 50 }).toBe(true);
+  expect(b.fence).toBe(first + 1);
 }
