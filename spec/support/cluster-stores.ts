@@ -66,9 +66,13 @@ export function sleep(ms: number): Promise<void> {
 /**
  * One "instance" of a service: a real supervisor (system clock) with a singleton child on
  * `lease`, whose actor is a worker machine (graceful shutdown taking `drainMs`). Records every
- * run: its fence, its actor, and when the actor ended (`performance.now()`).
+ * run: its fence, its actor, and when the actor ended (`performance.now()`); `onRunEnded` is
+ * called at that moment, synchronously.
  */
-export async function singletonInstance(lease: ClusterLease, options: { retryMs: number; drainMs?: number | 'never'; shutdown?: number }) {
+export async function singletonInstance(
+  lease: ClusterLease,
+  options: { retryMs: number; drainMs?: number | 'never'; shutdown?: number; onRunEnded?: (run: { fence: number; actor: AnyActorRef }) => void },
+) {
   const runs: Array<{ fence: number; actor: AnyActorRef; context: SingletonStartContext; endedAt?: number }> = [];
   const machine = workerMachine(options.drainMs === undefined ? {} : { drainMs: options.drainMs });
   const spec = singletonChild({
@@ -79,7 +83,11 @@ export async function singletonInstance(lease: ClusterLease, options: { retryMs:
     start: (context) => {
       const actor = createActor(machine, { clock: context.clock });
       const run: (typeof runs)[number] = { fence: context.fence, actor, context };
-      actor.subscribe({ complete: () => (run.endedAt = performance.now()), error: () => (run.endedAt = performance.now()) });
+      const ended = (): void => {
+        run.endedAt = performance.now();
+        options.onRunEnded?.(run);
+      };
+      actor.subscribe({ complete: ended, error: ended });
       runs.push(run);
       return actor;
     },
