@@ -19,7 +19,10 @@ export default {
   jsonReporter: { fileName: `.stryker-tmp/reports/${concept}.json` },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
   concurrency: Number(process.env.OVERSEER_MUTATE_CONCURRENCY ?? 2),
-  timeoutMS: 20_000,
+  // A mutant that hangs a spec on the test clock hangs it for good: waiting 2 × the tests' own time
+  // plus 5 s (plus the measured start-up overhead) tells a hang from a slow run without spending
+  // 20 s on each one.
+  timeoutMS: 5_000,
   timeoutFactor: 2,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
