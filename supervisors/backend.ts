@@ -436,6 +436,9 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
     const url = target.value;
     if (observer && (url.pathname === observer.base || url.pathname.startsWith(`${observer.base}/`))) return observer(request, response);
     if (soak && url.pathname.startsWith('/soak/')) return soak.handle(request, response, url);
+    // The request's own controller: aborted when the client goes away; the protected routes give it
+    // to their chain (`controller`), whose breaker aborts it at the call deadline instead of making
+    // a controller of its own for the call.
     const aborted = new AbortController();
     response.once('close', () => {
       if (!response.writableFinished) aborted.abort();
@@ -452,7 +455,7 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
       case '/restore':
         return isolation(url.pathname === '/isolate' ? 'isolate' : 'restore', url.searchParams, response);
       case '/quote':
-        return quote({ key: clientOf(request), signal: aborted.signal }).then(
+        return quote({ key: clientOf(request), controller: aborted }).then(
           (body) => sendJson(response, 200, body),
           (error: unknown) => failure(response, error),
         );
@@ -468,7 +471,7 @@ async function launch(resolved: ResolvedBackendOptions, options: BackendOptions,
       case '/cpu': {
         const n = clampedInteger(url.searchParams, 'n', CPU_N);
         if (!n.ok) return badRequest(response, n);
-        return compute({ key: clientOf(request), signal: aborted.signal, n: n.value }).then(
+        return compute({ key: clientOf(request), controller: aborted, n: n.value }).then(
           (result) => sendJson(response, 200, { n: n.value, fib: result }),
           (error: unknown) => failure(response, error),
         );

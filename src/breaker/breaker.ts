@@ -47,7 +47,10 @@ export interface Breaker {
    * `BreakerArgumentError` (running nothing, counting nothing) when `fn` is not a function or
    * `options` are malformed. Always settles by rejecting, never throws: if `fn` throws, returns a
    * thenable whose `then` throws, or `isFailure`/`neutral` throw on its error, the call fails with
-   * that error and counts as a failure.
+   * that error and counts as a failure. A closed call on a breaker without `isFailure` may return
+   * the very promise `fn` returned (the breaker counts its outcome beside the caller, so the
+   * caller waits no extra step); the breaker then handles its rejection too, so a caller that
+   * drops such a promise gets no `unhandledRejection` for it.
    */
   call<T>(fn: (signal: AbortSignal) => T | Promise<T>, options?: CallOptions): Promise<T>;
   /**
@@ -92,6 +95,15 @@ export interface CallOptions {
    * function gets the breaker's own signal (one that never aborts without `callTimeoutMs`).
    */
   signal?: AbortSignal;
+  /**
+   * A controller the caller owns, given to the call instead of `signal`: the function gets its
+   * signal, aborting it aborts the call as `signal` would, and with `callTimeoutMs` the breaker
+   * aborts it at the deadline (with the `BreakerTimeoutError`) instead of making a controller of
+   * its own and linking it to the caller's signal, which is most of what a timed call costs. Give
+   * a controller that serves this one call (a request's own, say): it is aborted at the deadline.
+   * With `signal` as well, `signal` must be this controller's. Default none.
+   */
+  controller?: AbortController;
 }
 
 /** The options {@link Breaker.reconfigure} can change. */
@@ -120,9 +132,16 @@ function malformedCall(fn: unknown, options: unknown): { argument: string; value
   if (typeof fn !== 'function') return { argument: 'fn', value: fn, expectation: 'a function' };
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) return { argument: 'options', value: options, expectation: 'an object or undefined' };
-  const { neutral, signal } = options as { neutral?: unknown; signal?: unknown };
+  const { neutral, signal, controller } = options as { neutral?: unknown; signal?: unknown; controller?: unknown };
   if (neutral !== undefined && typeof neutral !== 'function') {
     return { argument: 'options.neutral', value: neutral, expectation: 'a function or undefined' };
+  }
+  if (controller !== undefined) {
+    if (!(controller instanceof AbortController)) return { argument: 'options.controller', value: controller, expectation: 'an AbortController or undefined' };
+    if (signal !== undefined && signal !== controller.signal) {
+      return { argument: 'options.signal', value: signal, expectation: "undefined or options.controller's own signal" };
+    }
+    return undefined;
   }
   // A real AbortSignal passes at once (see protect: the duck-typed check costs a few hundred ns).
   if (signal !== undefined && !(signal instanceof AbortSignal) && !isAbortSignal(signal)) {
@@ -144,8 +163,6 @@ class TimedCall<T> implements Deadline {
   next: Deadline | undefined = undefined;
   queued = false;
   settled = false;
-  /** Its signal is the one `fn` gets: aborted at the deadline, or with the caller's signal. */
-  readonly controller = new AbortController();
   resolve!: (value: T) => void;
   reject!: (reason: unknown) => void;
 
@@ -156,6 +173,8 @@ class TimedCall<T> implements Deadline {
     readonly spell: number,
     readonly neutral: ((error: unknown) => boolean) | undefined,
     readonly callerSignal: AbortSignal | undefined,
+    /** Its signal is the one `fn` gets: aborted at the deadline, or with the caller's signal (the caller's own controller when it gave one). */
+    readonly controller: AbortController,
     private readonly expired: (call: TimedCall<T>) => void,
   ) {
     this.at = started + timeoutMs;
@@ -220,6 +239,19 @@ export class CircuitBreaker implements Breaker {
   private readonly closedFailed = (error: unknown): never => {
     throw this.recordClosedError(error);
   };
+  /** Observes, beside the caller, the promise a closed call hands back as it is (see `runClosed`). */
+  private readonly closedObservedSuccess = (): void => {
+    this.recordClosedOutcome('success');
+  };
+  private readonly closedObservedFailure = (error: unknown): void => {
+    // `isFailure` was not set when the call started; one set since judges it, and if that throws,
+    // the call has already rejected with `fn`'s error: it counts as a failure.
+    try {
+      this.recordClosedOutcome(this.counts(error) ? 'failure' : 'success');
+    } catch {
+      this.recordClosedOutcome('failure');
+    }
+  };
 
   constructor(options: BreakerOptions) {
     this.options = resolveBreakerOptions(options);
@@ -256,24 +288,37 @@ export class CircuitBreaker implements Breaker {
     switch (this.current) {
       case 'closed':
         if (this.options.callTimeoutMs !== undefined || this.telemetry.observed || options?.neutral) {
-          return this.runTracked(fn, false, options?.neutral, options?.signal);
+          return this.runTracked(fn, false, options?.neutral, options?.signal, options?.controller);
         }
-        return this.runClosed(fn, options?.signal ?? neverAborted);
+        return this.runClosed(fn, options === undefined ? neverAborted : (options.controller?.signal ?? options.signal ?? neverAborted));
       case 'half_open':
-        if (this.probesInFlight < this.options.halfOpenProbes) return this.runTracked(fn, true, options?.neutral, options?.signal);
+        if (this.probesInFlight < this.options.halfOpenProbes) return this.runTracked(fn, true, options?.neutral, options?.signal, options?.controller);
         return this.refuse('half_open');
       default:
         return this.refuse(this.current);
     }
   }
 
-  /** A closed call with neither a timeout nor telemetry subscribers: no closure, no clock read. */
+  /**
+   * A closed call with neither a timeout nor telemetry subscribers: no closure, no clock read.
+   * Without `isFailure` nothing can change what the call settles with, so the caller gets `fn`'s
+   * promise itself and the breaker counts its outcome in a reaction of its own beside the
+   * caller's: the caller's `await` is the only hop between `fn` settling and the caller going on
+   * (a chained reaction would add one), and the breaker's reaction, registered first, has counted
+   * the outcome by then. With `isFailure`, whose throw replaces the error, the call chains.
+   */
   private runClosed<T>(fn: (signal: AbortSignal) => T | Promise<T>, signal: AbortSignal): Promise<T> {
     let result: T | Promise<T>;
     try {
       result = fn(signal);
       // Inside the try: reading `then` runs a getter of the caller's object, which may throw.
-      if (isThenable(result)) return Promise.resolve(result).then(this.closedSucceeded, this.closedFailed);
+      if (isThenable(result)) {
+        if (this.options.isFailure !== undefined) return Promise.resolve(result).then(this.closedSucceeded, this.closedFailed);
+        // A native promise is handed back as it is; a foreign thenable, adopted by a promise of its own.
+        const promise = Promise.resolve(result);
+        promise.then(this.closedObservedSuccess, this.closedObservedFailure);
+        return promise;
+      }
     } catch (error) {
       return Promise.reject(this.recordClosedError(error));
     }
@@ -307,17 +352,24 @@ export class CircuitBreaker implements Breaker {
     probe: boolean,
     neutral?: (error: unknown) => boolean,
     callerSignal?: AbortSignal,
+    callerController?: AbortController,
   ): Promise<T> {
     const started = this.clock.now();
     const spell = this.halfOpenSpell;
     if (probe) this.probesInFlight += 1;
     const timeoutMs = this.options.callTimeoutMs;
     if (timeoutMs !== undefined) {
-      return this.runTimed(fn, new TimedCall<T>(started, timeoutMs, probe, spell, neutral, callerSignal, this.timedCallExpired as (call: TimedCall<T>) => void));
+      const expired = this.timedCallExpired as (call: TimedCall<T>) => void;
+      // The caller's own controller needs no link: aborting it is aborting the signal `fn` gets.
+      const call =
+        callerController === undefined
+          ? new TimedCall<T>(started, timeoutMs, probe, spell, neutral, callerSignal, new AbortController(), expired)
+          : new TimedCall<T>(started, timeoutMs, probe, spell, neutral, undefined, callerController, expired);
+      return this.runTimed(fn, call);
     }
     let result: T | Promise<T>;
     try {
-      result = fn(callerSignal ?? neverAborted);
+      result = fn(callerController?.signal ?? callerSignal ?? neverAborted);
       // Inside the try: reading `then` runs a getter of the caller's object, which may throw.
       if (isThenable(result)) {
         return Promise.resolve(result).then(

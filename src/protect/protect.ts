@@ -21,6 +21,14 @@ export interface ProtectCall {
    * function already running sees its signal abort; a pending fallback is given up. Default none.
    */
   signal?: AbortSignal;
+  /**
+   * A controller the caller owns, given instead of `signal` (its signal serves as `signal` does):
+   * a breaker with `callTimeoutMs` aborts it at the call's deadline instead of making a controller
+   * of its own for `fn` (see the breaker's `CallOptions.controller`), which saves most of a timed
+   * call's cost. Give one that serves this one call (a request's own). With `signal` as well,
+   * `signal` must be this controller's. Default none.
+   */
+  controller?: AbortController;
 }
 
 /** The stages that may refuse a call before it runs. */
@@ -257,12 +265,19 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
     let fnStarted = false;
     let fnSignal: AbortSignal | undefined;
     let signal: AbortSignal | undefined;
+    let controller: AbortController | undefined;
     try {
       if (typeof call !== 'object' || call === null) throw new ConfigError('call', call, 'an object { key?, cost?, signal? }');
       // Refused before any stage: a pool or a breaker refusing it would count against the service.
       // A real AbortSignal passes at once (duck-typing one reads three properties of an object V8
       // keeps in dictionary mode, a few hundred ns); anything else is checked by shape.
       signal = call.signal === undefined || call.signal instanceof AbortSignal ? call.signal : abortSignal('call.signal', call.signal);
+      controller = call.controller;
+      if (controller !== undefined) {
+        if (!(controller instanceof AbortController)) throw new ConfigError('call.controller', controller, 'an AbortController or undefined');
+        if (signal !== undefined && signal !== controller.signal) throw new ConfigError('call.signal', signal, "undefined or call.controller's own signal");
+        signal = controller.signal;
+      }
       // Hot path (bench/service.bench.ts: protect.overhead, service.throughput): a memory limiter
       // answers synchronously, a closed breaker and an idle worker are taken without waiting; the one
       // await is on `fn` (and, with every worker busy, on the pool's own checkout promise).
@@ -307,7 +322,7 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
             fnSignal = breakerSignal;
             return leased === undefined ? fn(undefined as W, breakerSignal, call) : runLeased(leased, breakerSignal, call);
           },
-          signal === undefined ? undefined : { signal },
+          controller !== undefined ? { controller } : signal === undefined ? undefined : { signal },
         );
       }
       if (observed) report('ok', 'call', started);
