@@ -37,7 +37,10 @@ export class CallDeadlines {
     if (after) after.next = deadline;
     else this.head = deadline;
     deadline.queued = true;
-    if (deadline === this.head && deadline.at < this.timerAt) this.arm();
+    if (deadline !== this.head) return;
+    // A timer due before this head (its head settled) fires early and re-arms for it.
+    // Stryker disable next-line EqualityOperator: a timer due exactly then is as good as a new one
+    if (deadline.at < this.timerAt) this.arm(deadline);
   }
 
   remove(deadline: Deadline): void {
@@ -52,15 +55,15 @@ export class CallDeadlines {
     if (this.head === undefined) this.disarm();
   }
 
-  private arm(): void {
+  /** Sets the one timer for `head`, the earliest deadline, replacing any timer set before. */
+  private arm(head: Deadline): void {
     this.disarm();
-    const head = this.head;
-    if (head === undefined) return;
     this.timerAt = head.at;
     this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, head.at - this.clock.now()));
   }
 
   private disarm(): void {
+    // Stryker disable next-line ConditionalExpression: every Clock ignores clearTimeout(undefined); the check only saves the call
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
@@ -74,6 +77,10 @@ export class CallDeadlines {
       this.remove(head);
       head.expire();
     }
-    if (this.head !== undefined && this.timer === undefined) this.arm();
+    const head = this.head;
+    if (head === undefined) return;
+    // An expired call's `expire` may have started a call whose deadline armed the timer already.
+    // Stryker disable next-line ConditionalExpression: arming it again for the same head only replaces it with one due at the same time
+    if (this.timer === undefined) this.arm(head);
   }
 }

@@ -102,6 +102,7 @@ export function resolveBreakerOptions(options: unknown): ResolvedBreakerOptions 
 /** A finite number `> 0`, or the default when absent. */
 function positive(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
+  // Stryker disable next-line ConditionalExpression: Number.isFinite is false for every non-number; the typeof is for the type checker
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(option, value, 'a finite number > 0');
   return value;
 }

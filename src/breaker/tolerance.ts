@@ -33,6 +33,7 @@ export interface Tolerance {
 export class CountTolerance implements Tolerance {
   /** Runs a new ring holds; the ring doubles from here, at most to `failures + 1`. */
   private static readonly initialRuns = 4;
+  // Stryker disable next-line BooleanLiteral: success() of the count tolerance does nothing; the flag only spares the call
   readonly countsSuccesses = false;
   /** The runs, oldest first from `head`: `[time, count]` pairs; undefined until the first failure. */
   private runs: Float64Array | undefined;
@@ -75,6 +76,7 @@ export class CountTolerance implements Tolerance {
 
   adopt(previous: Tolerance): void {
     const source = previous instanceof AnyTolerance ? previous.part(CountTolerance) : previous;
+    // Stryker disable next-line ConditionalExpression: a source that is not a count tolerance has no runs, and this one is new and empty
     if (!(source instanceof CountTolerance)) return;
     this.clear();
     const runs = source.runs;
@@ -110,6 +112,7 @@ export class CountTolerance implements Tolerance {
   /** Records `count` failures at `time` without deciding anything, keeping the newest `failures + 1`. */
   private record(time: number, count: number): void {
     const limit = this.failures + 1;
+    // Stryker disable next-line EqualityOperator: with count === limit, forgetting every run held leaves what clearing does
     if (count >= limit) {
       this.clear();
       count = limit;
@@ -138,6 +141,7 @@ export class CountTolerance implements Tolerance {
     const runs = this.runs;
     if (runs === undefined) return;
     const capacity = runs.length >> 1;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: excess is positive only while runs are held, and forgetting nothing (excess 0) changes no run
     while (excess > 0 && this.length > 0) {
       const oldest = runs[this.head * 2 + 1]!;
       if (oldest > excess) {
@@ -163,6 +167,7 @@ export class CountTolerance implements Tolerance {
     }
     const capacity = old.length >> 1;
     const runs = new Float64Array(Math.min(capacity * 2, limit) * 2);
+    // Stryker disable next-line EqualityOperator: the slot past the runs held is copied but never read
     for (let index = 0; index < this.length; index += 1) {
       const from = ((this.head + index) % capacity) * 2;
       runs[index * 2] = old[from]!;
@@ -182,6 +187,7 @@ export class CountTolerance implements Tolerance {
 export class RateTolerance implements Tolerance {
   static readonly buckets = 10;
   readonly countsSuccesses = true;
+  // Stryker disable next-line UnaryOperator: a bucket never used counts zero calls and zero failures, whichever epoch it claims
   private readonly epochs = new Float64Array(RateTolerance.buckets).fill(-1);
   private readonly calls = new Uint32Array(RateTolerance.buckets);
   private readonly failed = new Uint32Array(RateTolerance.buckets);
@@ -215,6 +221,7 @@ export class RateTolerance implements Tolerance {
   }
 
   clear(): void {
+    // Stryker disable next-line UnaryOperator: the buckets are zeroed with it, so whichever epoch they claim they count nothing
     this.epochs.fill(-1);
     this.calls.fill(0);
     this.failed.fill(0);
