@@ -267,7 +267,7 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
     let signal: AbortSignal | undefined;
     let controller: AbortController | undefined;
     try {
-      if (typeof call !== 'object' || call === null) throw new ConfigError('call', call, 'an object { key?, cost?, signal? }');
+      if (typeof call !== 'object' || call === null) throw new ConfigError('call', call, 'an object { key?, cost?, signal?, controller? }');
       // Refused before any stage: a pool or a breaker refusing it would count against the service.
       // A real AbortSignal passes at once (duck-typing one reads three properties of an object V8
       // keeps in dictionary mode, a few hundred ns); anything else is checked by shape.
