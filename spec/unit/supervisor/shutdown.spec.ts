@@ -113,4 +113,21 @@ describe('killing the supervisor actor', () => {
     expect(await supervisor.exited).toBe('shutdown');
     for (const id of ['first', 'slow', 'last']) expect(harness.actor(id).getSnapshot().status).toBe('stopped');
   });
+
+  it('ends a graceful stop in progress: the terminateChild waiting on it settles, its shutdown timer is cleared, the child exits once', async () => {
+    const { supervisor, harness, clock, trail } = await withShutdown(5000, 'never');
+    let terminated = false;
+    const terminating = supervisor.terminateChild('slow').then(() => (terminated = true));
+    await flush();
+    expect(harness.actor('slow').getSnapshot().value).toBe('draining');
+    expect(terminated).toBe(false);
+    supervisor.ref.stop();
+    await flush();
+    expect(terminated).toBe(true);
+    await terminating;
+    expect(await supervisor.exited).toBe('shutdown');
+    expect(harness.actor('slow').getSnapshot().status).toBe('stopped');
+    expect(clock.pendingTimers()).toBe(0);
+    expect(trail().filter((entry) => entry.startsWith('exited slow'))).toEqual(['exited slow shutdown']);
+  });
 });
