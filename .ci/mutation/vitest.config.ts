@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -7,6 +8,10 @@ import { defineConfig } from 'vitest/config';
  * take minutes and they test nothing the others do not reach first.
  */
 export default defineConfig({
+  resolve: {
+    // Properties capped at OVERSEER_MUTATE_NUM_RUNS runs each (see fast-check-capped.ts).
+    alias: [{ find: /^fast-check$/, replacement: fileURLToPath(new URL('./fast-check-capped.ts', import.meta.url)) }],
+  },
   test: {
     include: ['spec/unit/**/*.spec.ts', 'spec/property/**/*.spec.ts', 'spec/contract/**/*.spec.ts', 'spec/concurrent/**/*.spec.ts'],
     // It reads dist/ and docs/api, which a mutated sandbox does not rebuild.
