@@ -279,9 +279,10 @@ function applied(settings: Record<string, Settings>, patch: GeneratedPatch['patc
 
 describe('configure: a rejected patch changes nothing, an accepted one changes exactly what it says', () => {
   it('after a rejected patch every observable setting equals the one before; a valid patch is applied whole', async () => {
-    const seen = { accepted: 0, rejected: 0 };
+    const seen = { runs: 0, accepted: 0, rejected: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(patchArbitrary, { minLength: 1, maxLength: 5 }), async (patches) => {
+        seen.runs += 1;
         const clock = createTestClock();
         const infra = await startInfrastructure({
           clock,
@@ -327,8 +328,9 @@ describe('configure: a rejected patch changes nothing, an accepted one changes e
       }),
       { numRuns: 80 },
     );
-    // Both kinds of patch were tried, and plenty of each.
-    expect(seen.accepted).toBeGreaterThan(20);
-    expect(seen.rejected).toBeGreaterThan(20);
+    // Both kinds of patch were tried, and plenty of each: more than one per four runs (over 20 in
+    // the 80 runs here; fewer when a mutation run caps the runs).
+    expect(seen.accepted).toBeGreaterThan(seen.runs / 4);
+    expect(seen.rejected).toBeGreaterThan(seen.runs / 4);
   }, 120_000);
 });
