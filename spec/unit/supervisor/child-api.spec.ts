@@ -137,7 +137,7 @@ describe('restartChild', () => {
   it('rejects start_failed and keeps the spec when the start fails', async () => {
     const { supervisor, harness } = await twoChildren();
     await supervisor.terminateChild('a');
-    harness.failNextStarts('a', 1);
+    harness.failNextStarts('a', 4);
     await expect(supervisor.restartChild('a')).rejects.toMatchObject({ code: 'start_failed', childId: 'a' });
     expect(supervisor.whichChildren()[0]).toMatchObject({ id: 'a', ref: undefined });
   });
@@ -179,5 +179,31 @@ describe('whichChildren and countChildren', () => {
       ['w2', 'worker', 'temporary', true],
     ]);
     expect(supervisor.countChildren()).toEqual({ specs: 3, active: 2, supervisors: 1, workers: 2 });
+  });
+});
+
+describe('a child whose restart failed and is to be tried again (OTP {restarting, _})', () => {
+  it('is refused restarting by restartChild and deleteChild until the retry succeeds', async () => {
+    const { clock, telemetry } = recordTelemetry();
+    const harness = new ChildHarness();
+    const supervisor = await startSupervisor(
+      { intensity: 5, children: [harness.child('a'), harness.child('b', { shutdown: 1_000, drainMs: 300 })] },
+      { id: 'sup', clock, telemetry },
+    );
+    // The supervisor is busy with b's graceful stop while a's exit and the requests queue up
+    // behind it; a's restart then fails, and its retry is queued behind the requests.
+    const terminating = supervisor.terminateChild('b');
+    await flush();
+    harness.failNextStarts('a', 1);
+    harness.crash('a');
+    await flush();
+    const restarted = supervisor.restartChild('a').catch((error: unknown) => error);
+    const deleted = supervisor.deleteChild('a').catch((error: unknown) => error);
+    clock.advance(300);
+    await terminating;
+    expect(await restarted).toMatchObject({ code: 'restarting', childId: 'a' });
+    expect(await deleted).toMatchObject({ code: 'restarting', childId: 'a' });
+    await flush();
+    expect(supervisor.whichChildren().find((child) => child.id === 'a')?.ref).toBeDefined();
   });
 });
