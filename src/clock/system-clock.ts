@@ -31,6 +31,7 @@ class SystemTimer {
   }
 
   private arm(ms: number): NodeJS.Timeout {
+    // Stryker disable next-line EqualityOperator: a delay equal to the cap is the cap either way.
     const timer = setTimeout(() => this.fire(), ms > maxTimerDelayMs ? maxTimerDelayMs : ms);
     timer.unref();
     return timer;
@@ -38,6 +39,7 @@ class SystemTimer {
 
   private fire(): void {
     const left = this.deadline - performance.now();
+    // Stryker disable next-line EqualityOperator: re-arming for 0 ms fires again at once, with nothing left.
     if (left > 0) this.current = this.arm(left);
     else this.fn();
   }
@@ -59,6 +61,7 @@ export const systemClock: Clock = Object.freeze({
   setTimeout(fn: () => void, ms: number): unknown {
     // Refused here: a timer whose callback is not a function would throw, uncaught, when it fires.
     if (typeof fn !== 'function') throw new InvalidArgumentError('setTimeout.fn', fn, 'a function');
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a deadline already past (ms <= 0 or NaN) fires at the first tick, as 0 does.
     return new SystemTimer(fn, performance.now() + (ms > 0 ? ms : 0), ms);
   },
   clearTimeout(handle: unknown): void {

@@ -96,3 +96,9 @@ describe('systemClock never fires a timer before now() has advanced by its delay
     expect(early).toEqual([]);
   });
 });
+
+describe('systemClock.setTimeout names what was wrong', () => {
+  it('says it expected a function', () => {
+    expect(() => systemClock.setTimeout('later' as unknown as () => void, 1)).toThrow('Invalid argument setTimeout.fn: expected a function');
+  });
+});

@@ -422,3 +422,12 @@ describe('advance rejects a negative or non-finite span with InvalidArgumentErro
     expect(clock.now()).toBe(0);
   });
 });
+
+describe('the test clock names what was wrong in its error messages', () => {
+  it('says what startMs, advance and setTimeout expected', () => {
+    expect(() => createTestClock(Number.NaN)).toThrow('Invalid option startMs: expected a finite number');
+    const clock = createTestClock();
+    expect(() => clock.advance(-1)).toThrow('Invalid argument advance.ms: expected a finite number >= 0, got -1');
+    expect(() => clock.setTimeout(42 as unknown as () => void, 1)).toThrow('Invalid argument setTimeout.fn: expected a function, got 42');
+  });
+});
