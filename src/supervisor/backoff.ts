@@ -66,9 +66,11 @@ export function sameBackoff(a: ResolvedBackoff | undefined, b: ResolvedBackoff |
 export function backoffDelay(attempt: number, backoff: ResolvedBackoff, random: () => number): number {
   const exponential = backoff.minMs * 2 ** attempt;
   // NaN and Infinity (an overflowing exponent) fail the comparison: the cap applies.
+  // Stryker disable next-line EqualityOperator: when exponential equals maxMs both branches give the same number
   const capped = exponential < backoff.maxMs ? exponential : backoff.maxMs;
   if (backoff.randomFactor === 0) return capped;
   const drawn = random();
+  // Stryker disable next-line EqualityOperator: at drawn = 0 (or -0) and drawn = 1 both branches give the same u (0 and 1), so the delay is the same
   const u = drawn > 0 ? (drawn < 1 ? drawn : 1) : 0;
   return capped * (1 + u * backoff.randomFactor);
 }

@@ -6,8 +6,10 @@ import { SupervisorEngine } from './supervisor-engine.js';
 import type { DynamicChildSpec, DynamicSupervisor, DynamicSupervisorOptions } from './types.js';
 
 /** Whether two resolved specs start and treat children alike (their ids aside). */
+// Stryker disable next-line BlockStatement: answering "not alike" only stops the sharing, which saves memory and changes no behaviour
 function sameBehaviour(a: ResolvedChildSpec, b: ResolvedChildSpec): boolean {
   return (
+    // Stryker disable next-line ConditionalExpression: `false` only stops the sharing (memory, no behaviour); `true` is killed by dynamic-shared-spec.spec.ts
     a.start === b.start &&
     a.restart === b.restart &&
     a.shutdown === b.shutdown &&
@@ -54,6 +56,7 @@ function launchDynamicSupervisor(options: DynamicSupervisorOptions): Promise<Dyn
     startChild(spec: DynamicChildSpec) {
       return attempt(() => {
         const resolved = resolveChildSpec(spec, 'never', 'spec', { idRequired: false, backoff });
+        // Stryker disable next-line ConditionalExpression: always taking the new spec only stops the sharing (memory, no behaviour)
         if (shared === undefined || !sameBehaviour(shared, resolved)) shared = resolved;
         return engine.startChild(shared, resolved.id);
       });

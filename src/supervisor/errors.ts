@@ -46,10 +46,12 @@ export class SupervisorError extends OverseerError {
   constructor(code: SupervisorErrorCode, supervisor: string, childId?: string, cause?: unknown) {
     const child = childId === undefined ? '' : ` child '${childId}':`;
     const reason = cause instanceof Error ? `: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`;
-    super(`supervisor '${supervisor}'${child} ${explanations[code]} (${code})${reason}`, { cause });
+    super(`supervisor '${supervisor}'${child} ${explanations[code]} (${code})${reason}`);
     this.code = code;
-    if (childId !== undefined) this.childId = childId;
-    if (cause !== undefined) this.cause = cause;
+    // The fields are own properties whatever their values (class fields, ES2022): `cause` here
+    // replaces the one `Error` would set, so it is not passed to `super`.
+    this.childId = childId;
+    this.cause = cause;
   }
 }
 

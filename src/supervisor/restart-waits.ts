@@ -12,7 +12,12 @@ export interface QueuedWait {
 
 /** Earlier due first; the same due in the order added. */
 function runsBefore(a: QueuedWait, b: QueuedWait): boolean {
-  return a.due < b.due || (a.due === b.due && a.order < b.order);
+  return (
+    a.due < b.due ||
+    (a.due === b.due &&
+      // Stryker disable next-line EqualityOperator: orders are unique (one per add), so `<=` never differs from `<`; `>=` is killed by the tie specs
+      a.order < b.order)
+  );
 }
 
 /**
@@ -33,11 +38,6 @@ export class RestartWaits<W extends QueuedWait> {
     private readonly clock: Clock,
     private readonly onDue: (wait: W) => void,
   ) {}
-
-  /** Waits queued. */
-  get size(): number {
-    return this.heap.length;
-  }
 
   /** Queues `wait`; re-arms the timer when it is the new earliest. */
   add(wait: W): void {
@@ -99,7 +99,8 @@ export class RestartWaits<W extends QueuedWait> {
       }
     } finally {
       this.firing = false;
-      if (this.heap.length > 0 && this.timer === undefined) this.arm();
+      // No timer is armed while firing (add() leaves that to here): arm for the earliest left, if any.
+      this.arm();
     }
   }
 

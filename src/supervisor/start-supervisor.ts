@@ -133,6 +133,7 @@ export function supervisorChild(
         // parent exit while they are still starting, the nested supervisor is killed with them.
         const signal = context.signal as AbortSignal | undefined;
         const killWithParent = (): void => killActor(engine.ref);
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: a signal fires 'abort' at most once and release() removes the listener, so `once` changes nothing seen
         signal?.addEventListener('abort', killWithParent, { once: true });
         if (signal?.aborted) killWithParent();
         const release = (): void => signal?.removeEventListener('abort', killWithParent);
