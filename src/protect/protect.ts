@@ -225,7 +225,9 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
   const memoryLimiter = limiter !== undefined && isMemoryLimiter(limiter) ? limiter : undefined;
 
   const checkoutOptions = (signal: AbortSignal | undefined): CheckoutOptions | undefined => {
+    // Stryker disable next-line ConditionalExpression: { signal: undefined } and { timeoutMs: undefined } are the pool's defaults, the same checkout as no options; the tests only spare objects
     if (signal === undefined) return checkoutTimeoutMs === undefined ? undefined : { timeoutMs: checkoutTimeoutMs };
+    // Stryker disable next-line ConditionalExpression: { timeoutMs: undefined, signal } is the same checkout as { signal } (an undefined timeoutMs is the pool's default)
     return checkoutTimeoutMs === undefined ? { signal } : { timeoutMs: checkoutTimeoutMs, signal };
   };
 
@@ -258,6 +260,7 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
   const protectedFunction = async (call: C = noCall): Promise<T> => {
     const observed = telemetry.observed;
     const started = observed ? clock.now() : 0;
+    // Stryker disable next-line ConditionalExpression: emit() itself does nothing when no one subscribes; the test only spares the metadata object (a speed path)
     if (observed) telemetry.emit(TelemetryEvents.protectCallStart, undefined, { protect: name });
     // Where the call is: an error is classified by the stage it arose in, not by what it says.
     let stage: ProtectionStage = 'limiter';
@@ -271,6 +274,7 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
       // Refused before any stage: a pool or a breaker refusing it would count against the service.
       // A real AbortSignal passes at once (duck-typing one reads three properties of an object V8
       // keeps in dictionary mode, a few hundred ns); anything else is checked by shape.
+      // Stryker disable next-line ConditionalExpression,LogicalOperator: abortSignal() returns undefined and a real AbortSignal as they are; the test is a speed path only
       signal = call.signal === undefined || call.signal instanceof AbortSignal ? call.signal : abortSignal('call.signal', call.signal);
       controller = call.controller;
       if (controller !== undefined) {
@@ -312,6 +316,7 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
       const leased = lease;
       let value: T;
       if (breaker === undefined) {
+        // Stryker disable next-line BooleanLiteral: without a breaker the stage is already 'call', and runLeased has released the lease (release() is idempotent)
         fnStarted = true;
         const callSignal = signal ?? neverAborted;
         value = await (leased === undefined ? fn(undefined as W, callSignal, call) : runLeased(leased, callSignal, call));
@@ -322,6 +327,7 @@ export function protect<W, T, C extends ProtectCall = ProtectCall>(
             fnSignal = breakerSignal;
             return leased === undefined ? fn(undefined as W, breakerSignal, call) : runLeased(leased, breakerSignal, call);
           },
+          // Stryker disable next-line ConditionalExpression: the breaker reads { signal: undefined } as no options (no signal, no controller); the test only spares an object
           controller !== undefined ? { controller } : signal === undefined ? undefined : { signal },
         );
       }
