@@ -64,6 +64,7 @@ const promClientType = {
 
 function labelsOf(family: PrometheusFamily, tags: readonly string[], series: SeriesSnapshot): Labels {
   const labels: Labels = {};
+  // Stryker disable next-line StringLiteral: a series' tags hold a value for every tag of its metric (a missing one is already '')
   for (let index = 0; index < tags.length; index += 1) labels[family.labelNames[index]!] = series.tags[tags[index]!] ?? '';
   return labels;
 }

@@ -129,16 +129,19 @@ export class Telemetry {
     if (this.reporting) return;
     this.unreported.push(error);
     // Thrown outside an emit (an error or completion callback): reported at once.
+    // Stryker disable next-line ConditionalExpression: a microtask queued for a later error finds the errors already reported by the first and does nothing
     if (this.unreported.length === 1) queueMicrotask(() => this.reportSubscriberErrors());
   }
 
   /**
    * Reports each noted error as a process warning and as a `telemetry.subscriber_error` event.
    * What a subscriber throws while those events are delivered is not reported again: a subscriber
-   * that throws on every event would otherwise report its own reports for ever.
+   * that throws on every event would otherwise report its own reports for ever. Called only when
+   * `reporting` is false (`emit` calls it when errors are noted, and none are noted while reporting;
+   * the microtask runs after any report has finished), so it needs no guard of its own: a microtask
+   * that finds the errors already reported does nothing.
    */
   private reportSubscriberErrors(): void {
-    if (this.reporting || this.unreported.length === 0) return;
     const errors = this.unreported;
     this.unreported = [];
     this.reporting = true;
