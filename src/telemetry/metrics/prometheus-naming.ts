@@ -37,8 +37,8 @@ interface BaseUnit {
 const seconds = (divisor: number): BaseUnit => ({ suffix: '_seconds', toBase: (value) => value / divisor });
 const bytes = (multiplier: number): BaseUnit => ({ suffix: '_bytes', toBase: (value) => value * multiplier });
 
-/** The units that are exported in a base unit; any other unit is exported as measured. */
-const baseUnits: ReadonlyMap<string, BaseUnit> = new Map([
+/** The units that are exported in a base unit; any other unit (or none, `undefined`) is exported as measured. */
+const baseUnits: ReadonlyMap<string | undefined, BaseUnit> = new Map([
   ['nanosecond', seconds(1e9)],
   ['ns', seconds(1e9)],
   ['microsecond', seconds(1e6)],
@@ -133,7 +133,7 @@ const families = new WeakMap<MetricDefinition, PrometheusFamily>();
 export function prometheusFamily(definition: MetricDefinition): PrometheusFamily {
   let family = families.get(definition);
   if (family === undefined) {
-    const unit = definition.unit === undefined || definition.type === 'counter' ? undefined : baseUnits.get(definition.unit);
+    const unit = definition.type === 'counter' ? undefined : baseUnits.get(definition.unit);
     const name = familyName(definition.type, definition.name, unit);
     family = Object.freeze({
       name,
@@ -168,7 +168,7 @@ function claimedNames(family: PrometheusFamily, type: MetricType): string[] {
  * same Prometheus name (`a.b.c` and `a_b.c`; a counter `x.count` and a gauge `x.total`; a
  * histogram `x.y` and a gauge `x.y.count`): Prometheus rejects a scrape holding both.
  */
-export function checkDistinctFamilies(definitions: readonly MetricDefinition[], option: string, prefix = ''): void {
+export function checkDistinctFamilies(definitions: readonly MetricDefinition[], option: string, prefix: string): void {
   const dropped = `${prefix}${droppedSeriesFamily.name}`;
   const owners = new Map<string, string>([
     [dropped, 'the dropped-series counter'],

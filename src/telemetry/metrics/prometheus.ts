@@ -24,8 +24,8 @@ function escapeHelp(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
+/** A sample value as Prometheus writes it: `+Inf`, `-Inf`, and `NaN` (which `String` already gives). */
 function formatNumber(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
   if (value === Number.POSITIVE_INFINITY) return '+Inf';
   if (value === Number.NEGATIVE_INFINITY) return '-Inf';
   return String(value);

@@ -36,8 +36,8 @@ export class QuantileSketch {
   /** Counts one value (NaN is the caller's to skip). */
   add(value: number): void {
     this.count += 1;
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
+    this.min = Math.min(this.min, value);
+    this.max = Math.max(this.max, value);
     if (value > 0) this.addTo(this.positive, this.indexOf(value));
     else if (value < 0) this.addTo(this.negative, this.indexOf(-value));
     else this.zeros += 1;
@@ -73,8 +73,8 @@ export class QuantileSketch {
     for (const [index, count] of this.negative) into.negative.set(index, (into.negative.get(index) ?? 0) + count);
     into.zeros += this.zeros;
     into.count += this.count;
-    if (this.min < into.min) into.min = this.min;
-    if (this.max > into.max) into.max = this.max;
+    into.min = Math.min(into.min, this.min);
+    into.max = Math.max(into.max, this.max);
   }
 }
 
@@ -97,9 +97,11 @@ function collapseLowest(store: Map<number, number>): void {
   let lowest = Number.POSITIVE_INFINITY;
   let next = Number.POSITIVE_INFINITY;
   for (const index of store.keys()) {
+    // Stryker disable next-line EqualityOperator: keys are distinct, so index equals lowest only when both are +Infinity, and then either branch leaves both +Infinity
     if (index < lowest) {
       next = lowest;
       lowest = index;
+    // Stryker disable next-line EqualityOperator: keys are distinct, so index equals next only when both are +Infinity, which changes nothing
     } else if (index < next) next = index;
   }
   store.set(next, store.get(next)! + store.get(lowest)!);
@@ -118,10 +120,10 @@ export function quantilesOf(buckets: SketchBuckets, qs: readonly number[], value
   // Ascending value order: negatives from the largest magnitude down, zeros, positives up.
   const ordered: [value: number, count: number][] = [];
   for (const index of [...buckets.negative.keys()].sort((a, b) => b - a)) ordered.push([-valueOf(index), buckets.negative.get(index)!]);
-  if (buckets.zeros > 0) ordered.push([0, buckets.zeros]);
+  ordered.push([0, buckets.zeros]);
   for (const index of [...buckets.positive.keys()].sort((a, b) => a - b)) ordered.push([valueOf(index), buckets.positive.get(index)!]);
   return qs.map((q) => {
-    const rank = Math.min(count - 1, Math.max(0, Math.ceil(q * count) - 1));
+    const rank = Math.max(0, Math.ceil(q * count) - 1);
     // The lowest and highest ranks are known exactly.
     if (rank === 0) return buckets.min;
     if (rank === count - 1) return buckets.max;

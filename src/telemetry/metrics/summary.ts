@@ -42,12 +42,13 @@ function summaryAccumulator(maxSamples: number, relativeAccuracy: number): () =>
       add(value) {
         count += 1;
         total += value;
-        if (value < min) min = value;
-        if (value > max) max = value;
+        min = Math.min(min, value);
+        max = Math.max(max, value);
         let sketch = ring[newest];
         if (sketch === undefined || sketch.count >= perSketch) {
           newest = (newest + 1) % parts;
           sketch = ring[newest];
+          // Stryker disable next-line ConditionalExpression: a fresh sketch and a cleared one both hold nothing; reusing it only saves an allocation
           if (sketch === undefined) ring[newest] = sketch = new QuantileSketch(relativeAccuracy, maxBucketsPerSketch);
           else sketch.clear();
         }
