@@ -1,4 +1,4 @@
-import { Observable, Subscriber, type Observer, type Operator, type Subscription, type TeardownLogic } from 'rxjs';
+import { Observable, Subscriber, type Observer, type Operator, type OperatorFunction, type Subscription, type TeardownLogic } from 'rxjs';
 
 /** Where a guarded observable sends what a subscriber's callback threw. */
 export type SubscriberErrorReport = (error: unknown) => void;
@@ -31,7 +31,9 @@ function guardedCompletion(callback: () => void, report: SubscriberErrorReport, 
  * the global `config.onUnhandledError` (by default: rethrown on a timer, which ends a Node
  * process). A subscriber without an `error` callback has its stream's error reported the same
  * way. Operators keep the guard: `pipe` builds guarded observables (`lift` is overridden), so
- * `events$.pipe(filter(...)).subscribe(fn)` is guarded too. No global setting is changed.
+ * `events$.pipe(filter(...)).subscribe(fn)` is guarded too, and an operator that returns an
+ * observable of its own instead of lifting (RxJS's `take(0)` returns `EMPTY`; a hand-written
+ * `(source) => new Observable(...)`) has its result wrapped by `pipe`. No global setting is changed.
  *
  * Hot path: the events' own path (`Subject.next`) is untouched; each delivery to a subscriber costs
  * one extra function call.
@@ -66,6 +68,18 @@ export class GuardedObservable<T> extends Observable<T> {
       error: typeof observer.error === 'function' ? guarded(observer.error, report, observer) : report,
       complete: typeof observer.complete === 'function' ? guardedCompletion(observer.complete, report, observer) : undefined,
     });
+  }
+
+  /**
+   * Applies `operations` in order, as RxJS's `pipe` does, and guards the result when the last of
+   * them built an observable without `lift` (which would otherwise hand the subscriber's callbacks to
+   * RxJS unguarded).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override pipe(...operations: Array<OperatorFunction<any, any>>): Observable<any> {
+    const piped = operations.reduce<Observable<unknown>>((source, operation) => operation(source), this);
+    if (piped instanceof GuardedObservable) return piped;
+    return new GuardedObservable(this.report, (subscriber) => piped.subscribe(subscriber));
   }
 
   /** Keeps the guard through operators: RxJS 7's `pipe` builds each step with `lift`. */

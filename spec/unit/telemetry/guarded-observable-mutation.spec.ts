@@ -1,4 +1,4 @@
-import { map, take } from 'rxjs';
+import { map, Observable, take } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTelemetry, createTestClock, type TelemetryEvent } from '../../../src/index.js';
 
@@ -181,5 +181,42 @@ describe('subscribing with an observer object', () => {
     telemetry.emit('job.run');
     expect(seen).toEqual(['job.run']);
     expect(reports).toEqual([]);
+  });
+});
+
+describe('an operator that does not lift keeps the guard through pipe', () => {
+  it('take(0) (RxJS returns EMPTY): a complete callback that throws is reported, not thrown', () => {
+    const { telemetry, reports } = watched();
+    const failure = new Error('complete failed');
+    expect(() =>
+      telemetry.events$.pipe(take(0)).subscribe({
+        complete() {
+          throw failure;
+        },
+      }),
+    ).not.toThrow();
+    telemetry.emit('job.run');
+    expect(reports).toEqual([failure]);
+  });
+
+  it('a hand-written operator building its own observable: a next callback that throws is reported', () => {
+    const { telemetry, reports } = watched();
+    const failure = new Error('next failed');
+    const ownObservable = (source: Observable<TelemetryEvent>) =>
+      new Observable<string>((subscriber) => source.subscribe((event) => subscriber.next(event.name)));
+    const seen: string[] = [];
+    telemetry.events$.pipe(ownObservable, map((name) => name.toUpperCase())).subscribe((name) => {
+      seen.push(name);
+      if (name === 'JOB.FAIL') throw failure;
+    });
+    telemetry.emit('job.fail');
+    telemetry.emit('job.run');
+    expect(seen.filter((name) => name.startsWith('JOB.'))).toEqual(['JOB.FAIL', 'JOB.RUN']);
+    expect(reports).toEqual([failure]);
+  });
+
+  it('pipe() with no operator is the stream itself', () => {
+    const { telemetry } = watched();
+    expect(telemetry.events$.pipe()).toBe(telemetry.events$);
   });
 });
