@@ -51,6 +51,7 @@ export class WaitingTasks<Task> implements Iterable<Task> {
       const task = this.items[this.head] as Task;
       this.items[this.head] = undefined;
       this.head += 1;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: the size check only skips a hash lookup; deleting from an empty Set returns false just the same
       if (this.withdrawn.size > 0 && this.withdrawn.delete(task)) continue;
       this.size -= 1;
       this.compact();
@@ -272,6 +273,7 @@ function comingThreads(state: ThreadQueueState<unknown, unknown>): number {
 
 /** Threads that loaded their module and are not being ended. */
 function loadedThreads(state: ThreadQueueState<unknown, unknown>): number {
+  // Stryker disable next-line ArithmeticOperator: only compared with 0, and idle threads exist only while nothing waits (then the result is unused), so idle − busy is 0 exactly when idle + busy is
   return state.idle.length + state.busy;
 }
 
@@ -279,6 +281,7 @@ function loadedThreads(state: ThreadQueueState<unknown, unknown>): number {
 function startHeadroom(state: ThreadQueueState<unknown, unknown>): number {
   if (state.phase !== 'running' || state.backoff) return 0;
   const room = state.limits.maxThreads - allThreads(state);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: room is never below 0, and at 0 with start-up failures a probe is always still coming (a start-up death frees a slot; only a start refills it, and its ready resets the failures), so both branches give 0
   if (room <= 0) return 0;
   // After a start-up death, one thread at a time finds out whether threads can start again.
   if (state.startFailures > 0) return comingThreads(state) === 0 ? 1 : 0;
@@ -406,6 +409,7 @@ function idleTimeout<Task, Death>(state: ThreadQueueState<Task, Death>, thread: 
 }
 
 function backoffElapsed<Task, Death>(state: ThreadQueueState<Task, Death>): ReadonlyArray<ThreadQueueEffect<Task, Death>> {
+  // Stryker disable next-line ConditionalExpression: every other event leaves startThreads at its fixed point, so without a backoff the extra call starts nothing and returns no effects
   if (!state.backoff) return noEffects;
   state.backoff = false;
   const effects: Array<ThreadQueueEffect<Task, Death>> = [];
