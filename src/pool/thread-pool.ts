@@ -123,10 +123,12 @@ class TaskRecord<Task, Result> {
   thread: number | undefined = undefined;
   settled = false;
   /** piscina settled it inside `run()`: it was never posted to the thread. */
+  // Stryker disable next-line BooleanLiteral: post() sets it before any read (taskError reads it only for a task post() sent)
   unsent = false;
   /** Its thread died under it: the rejection piscina sends next is reported as WorkerCrashedError. */
   crash: ThreadDeath | undefined = undefined;
   /** The outcome its thread reported, held for the `deliver` effect. */
+  // Stryker disable next-line BooleanLiteral: answered() sets it before the deliver effect that reads it
   fulfilled = false;
   outcome: unknown = undefined;
   onAbort: (() => void) | undefined = undefined;
@@ -224,6 +226,7 @@ export class PiscinaThreadPool<Task = unknown, Result = unknown> implements Thre
   /** piscina's load balancer: the thread the accounting chose, or none (then piscina starts a thread). */
   private readonly balance: LoadBalancer = (_task, workers) => {
     const thread = this.assignee;
+    // Stryker disable next-line ConditionalExpression: no worker has an undefined id, so without an assignee the loop finds none and null is returned all the same
     if (thread !== undefined) for (const worker of workers) if (worker.id === thread) return worker;
     return null;
   };
@@ -290,6 +293,7 @@ export class PiscinaThreadPool<Task = unknown, Result = unknown> implements Thre
           // A task whose thread died is settled by piscina's rejection, a microtask away.
           if (record.crash === undefined) this.step({ type: 'abort', task: record, thread: record.thread });
         };
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: an AbortSignal dispatches 'abort' once, and settle() removes the listener on every path
         signal.addEventListener('abort', record.onAbort, { once: true });
       }
     }

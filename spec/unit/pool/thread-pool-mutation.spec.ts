@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getEventListeners } from 'node:events';
-import { createThreadPool, type ThreadPool, type ThreadPoolOptions } from '../../../src/pool/index.js';
+import { createThreadPool, threadPoolChild, type ThreadPool, type ThreadPoolOptions } from '../../../src/pool/index.js';
 import type { CrashTask } from '../../../workers/tasks.js';
-import { createTelemetry, createTestClock, type TelemetryEvent } from '../../../src/index.js';
+import { createTelemetry, createTestClock, startSupervisor, type TelemetryEvent } from '../../../src/index.js';
 
 /**
  * What the thread pool hands piscina for each thread (argv, execArgv, env, workerData,
@@ -259,5 +259,33 @@ describe('odd values thrown by a task', () => {
     await expect(oddPool.run('uncaught-null')).rejects.toMatchObject({ code: 'ERR_WORKER_CRASHED' });
     await expect(oddPool.run('ok')).resolves.toBe('ok');
     expect(oddPool.status().crashed).toBe(1);
+  });
+});
+
+describe('the pool as an actor and a child', () => {
+  it("its actor is named after the pool and holds the pool in its context", () => {
+    const echoing = pool<number, number>({ filename: echo, minThreads: 0 });
+    expect(echoing.actor.id).toBe('pool:mutation');
+    expect(echoing.actor.getSnapshot().context).toEqual({ name: 'mutation', pool: echoing, kind: 'pool' });
+  });
+
+  it('await using stops the pool', async () => {
+    const echoing = pool<number, number>({ filename: echo, minThreads: 0 });
+    await echoing[Symbol.asyncDispose]();
+    expect(echoing.status().phase).toBe('stopped');
+  });
+
+  it("a child pool without a clock of its own runs its timers on the supervisor's clock", async () => {
+    const clock = createTestClock();
+    const child = threadPoolChild<number, number>({ name: 'child-clock', filename: echo, minThreads: 0, maxThreads: 1, idleTimeoutMs: 1000 });
+    const supervisor = await startSupervisor({ children: [child] }, { clock });
+    try {
+      await expect(child.pool!.run(7)).resolves.toBe(7);
+      expect(clock.pendingTimers()).toBeGreaterThanOrEqual(1);
+      clock.advance(1000);
+      await expect.poll(() => child.pool!.status().threads, { timeout: 10_000 }).toBe(0);
+    } finally {
+      await supervisor.stop();
+    }
   });
 });
