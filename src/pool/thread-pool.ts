@@ -515,6 +515,7 @@ export class PiscinaThreadPool<Task = unknown, Result = unknown> implements Thre
     const ms = Math.min(base * 2 ** (failures - 1), Math.max(maxBackoffMs, base));
     const timer = {
       handle: this.clock.setTimeout(() => {
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: the timer firing is always the armed one (armBackoff clears the one it replaces), and clearing a fired timer's handle later is harmless
         if (this.backoffTimer === timer) this.backoffTimer = undefined;
         this.step({ type: 'backoffElapsed' });
       }, ms),

@@ -15,6 +15,7 @@ import { createTelemetry, createTestClock, startSupervisor, type TelemetryEvent 
  */
 
 const echo = fileURLToPath(new URL('../../../workers/echo.mjs', import.meta.url));
+const broken = fileURLToPath(new URL('../../../workers/broken.mjs', import.meta.url));
 const crash = fileURLToPath(new URL('../../../workers/crash.mjs', import.meta.url));
 let dir = '';
 let probe = '';
@@ -287,5 +288,20 @@ describe('the pool as an actor and a child', () => {
     } finally {
       await supervisor.stop();
     }
+  });
+});
+
+describe('backoff on the pool clock', () => {
+  it('a second start-up death replaces the armed backoff timer instead of adding one', async () => {
+    const clock = createTestClock();
+    const unloadable = pool<number, number>({ filename: broken, minThreads: 2, maxThreads: 2, retryBackoffMs: 100, maxStartFailures: 5, clock });
+    await expect.poll(() => unloadable.status().crashed, { timeout: 10_000 }).toBe(2);
+    expect(clock.pendingTimers()).toBe(1);
+    expect(unloadable.status().threads).toBe(0);
+    // The replacing timer is the doubled one: nothing starts before 200 ms.
+    clock.advance(199);
+    expect(unloadable.status().threads).toBe(0);
+    clock.advance(1);
+    expect(unloadable.status().threads).toBe(1);
   });
 });
