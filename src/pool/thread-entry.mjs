@@ -72,10 +72,18 @@ function sendable(result) {
 }
 
 /**
+ * What crosses instead of a thrown `null`: piscina reads a `null` error as no error and would
+ * resolve the task with `null`.
+ * @type {import('./thread-protocol.js').ThrownNull}
+ */
+const thrownNull = { [threadFailureKey]: 'thrown_null' };
+
+/**
  * @param {unknown} error
  * @returns {never}
  */
 function rethrowSendable(error) {
+  if (error === null) throw thrownNull;
   throw cloneFailure(error, 'uncloneable_error') ?? error;
 }
 

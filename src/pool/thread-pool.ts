@@ -19,7 +19,7 @@ import {
 } from './thread-errors.js';
 import { resolveRunOptions, resolveThreadPoolOptions, type ResolvedThreadPoolOptions, type ThreadPoolOptions } from './thread-options.js';
 import { failThreadPoolActor, finishThreadPoolActor, startThreadPoolActor } from './thread-pool-actor.js';
-import type { ThreadFailure, ThreadFailureKey, WorkerModuleArgument } from './thread-protocol.js';
+import type { ThreadFailure, ThreadFailureKey, ThrownNull, WorkerModuleArgument } from './thread-protocol.js';
 import {
   createThreadQueue,
   stepThreadQueue,
@@ -398,6 +398,7 @@ export class PiscinaThreadPool<Task = unknown, Result = unknown> implements Thre
 
   /** The error a task rejects with when its thread answered with a rejection. */
   private taskError(record: TaskRecord<Task, Result>, error: unknown): unknown {
+    if ((error as Partial<ThrownNull> | null)?.[threadFailureKey] === 'thrown_null') return null;
     if (isThreadFailure(error)) {
       const part = error[threadFailureKey] === 'uncloneable_result' ? 'result' : 'error';
       return new UncloneableValueError(this.name, part, new DOMException(error.message, error.name));

@@ -46,6 +46,12 @@ export type WorkerModuleArgument = '--overseer-worker-module=';
 export type ThreadFailureKey = '@@overseer/thread-failure';
 
 /**
+ * What the thread entry rejects a task with when its handler threw `null` (piscina would read a
+ * `null` error as success and resolve the task with `null`). The pool rejects the task with `null`.
+ */
+export type ThrownNull = { [key in ThreadFailureKey]: 'thrown_null' };
+
+/**
  * What the thread entry rejects a task with instead of a value that cannot be cloned back (which
  * would otherwise kill the thread, its `DataCloneError` arriving as `{}`): which value, and the
  * `DataCloneError`'s name and message (a `DOMException` does not survive the clone itself). The
