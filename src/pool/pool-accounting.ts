@@ -342,12 +342,14 @@ function reconfigure(state: PoolState, size: number, maxOverflow: number, retryB
   if (state.phase !== 'running') return { state: next, effects: NOTHING };
   const effects: PoolEffect[] = [];
   const growth = size - state.size;
+  // Stryker disable next-line EqualityOperator: with growth 0 the branch promotes and creates nothing, as skipping it does
   if (growth > 0) {
     const promoted = Math.min(next.overflow, growth);
     const fresh = growth - promoted;
     next.overflow -= promoted;
     next.creating += fresh;
     if (fresh > 0) effects.push({ type: 'create', count: fresh });
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: with growth 0 the branch dismisses, cancels and adds nothing
   } else if (growth < 0) {
     const fromIdle = Math.min(next.idle, -growth);
     const fromRetries = Math.min(next.retrying, -growth - fromIdle);
