@@ -170,6 +170,7 @@ class PoolLease<W> implements Lease<W> {
 
   destroy(reason?: unknown): void {
     if (this.done) return;
+    // Stryker disable next-line BooleanLiteral: the record is dead once destroyed, and a dead record ignores a later release or destroy
     this.done = true;
     this.pool.workerExited(this.record, reason ?? 'destroyed');
   }
@@ -241,10 +242,12 @@ export class ResourcePool<W> implements Pool<W> {
 
   /** Creates the base workers and waits for their creations; failures are retried with backoff rather than failing the start. */
   async start(): Promise<void> {
+    // Stryker disable next-line ArrayDeclaration: Promise.all takes a non-promise entry as already settled
     const startup: Array<PromiseLike<unknown>> = [];
     this.startup = startup;
     try {
       this.run(START, undefined);
+    // Stryker disable next-line BlockStatement: creations started after start() would be pushed into a list no one awaits, which changes nothing
     } finally {
       this.startup = undefined;
     }
@@ -275,6 +278,7 @@ export class ResourcePool<W> implements Pool<W> {
     const step = transition(this.state, CHECKOUT_IDLE_ONLY);
     this.state = step.state;
     if (step.effects.length === 0) return undefined;
+    // Stryker disable next-line ConditionalExpression: emitCheckout checks observed itself; this guard only saves the clock read
     if (this.telemetry.observed) this.emitCheckout('ok', this.clock.now());
     return this.lend(this.idle.take(this.options.strategy)!);
   }
@@ -285,6 +289,7 @@ export class ResourcePool<W> implements Pool<W> {
     const effect = step.effects[0]!;
     if (effect.type === 'lend_idle') {
       // Hot path: an idle worker is handed out at once.
+      // Stryker disable next-line ConditionalExpression: emitCheckout checks observed itself; this guard only saves the clock read
       if (this.telemetry.observed) this.emitCheckout('ok', this.clock.now());
       return Promise.resolve(this.lend(this.idle.take(this.options.strategy)!));
     }
@@ -305,6 +310,7 @@ export class ResourcePool<W> implements Pool<W> {
       const waiter: Waiter<W> = {
         previous: undefined,
         next: undefined,
+        // Stryker disable next-line BooleanLiteral: push() sets queued before anything reads it
         queued: false,
         resolve,
         reject,
@@ -322,6 +328,7 @@ export class ResourcePool<W> implements Pool<W> {
       }
       if (signal) {
         waiter.onAbort = () => this.withdraw(waiter, 'aborted', new PoolAbortedError(this.name, signal.reason));
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: abort fires once, and settleWaiter removes the listener whenever the waiter leaves the queue
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       this.waiters.push(waiter);
@@ -330,6 +337,7 @@ export class ResourcePool<W> implements Pool<W> {
 
   /** A waiter gives up (timeout or abort): it leaves the queue in O(1), wherever it stands; it was handed nothing. */
   private withdraw(waiter: Waiter<W>, outcome: CheckoutOutcome, error: unknown): void {
+    // Stryker disable next-line ConditionalExpression: a waiter leaves the queue only with its timer cleared and its abort listener removed, so nothing withdraws it twice
     if (!waiter.queued) return;
     this.waiters.remove(waiter);
     this.settleWaiter(waiter);
@@ -339,8 +347,10 @@ export class ResourcePool<W> implements Pool<W> {
   }
 
   private settleWaiter(waiter: Waiter<W>): void {
+    // Stryker disable next-line ConditionalExpression: clearing an undefined timer does nothing
     if (waiter.timer !== undefined) this.clock.clearTimeout(waiter.timer);
     waiter.timer = undefined;
+    // Stryker disable next-line LogicalOperator: onAbort is set exactly when signal is
     if (waiter.onAbort && waiter.signal) waiter.signal.removeEventListener('abort', waiter.onAbort);
   }
 
@@ -355,6 +365,7 @@ export class ResourcePool<W> implements Pool<W> {
 
   /** A lease's release: poolboy's checkin. */
   checkin(record: WorkerRecord<W>): void {
+    // Stryker disable next-line ConditionalExpression: a worker leaves 'out' only with its lease marked done, so no release reaches checkin after that
     if (record.state !== 'out') return;
     const retirement = this.retirementOf(record.worker);
     if (retirement !== undefined) {
@@ -387,9 +398,11 @@ export class ResourcePool<W> implements Pool<W> {
       return;
     }
     const where = record.state;
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: the record goes dead, and a dead record ignores its lease's release and destroy
     if (record.lease) record.lease.done = true;
     record.lease = undefined;
     this.run(where === 'idle' ? IDLE_WORKER_EXIT : OUT_WORKER_EXIT, record);
+    // Stryker disable next-line ConditionalExpression: emit drops an event no one observes; the guard only saves building the metadata
     if (this.telemetry.observed) this.telemetry.emit(TelemetryEvents.poolWorkerExit, undefined, { pool: this.name, reason });
   }
 
@@ -420,7 +433,8 @@ export class ResourcePool<W> implements Pool<W> {
           this.idle.add(record!);
           break;
         case 'dismiss':
-          if (record) this.retire(record, record.state === 'idle');
+          // A dismissal is always about the event's worker.
+          this.retire(record!, record!.state === 'idle');
           break;
         case 'create':
           for (let count = 0; count < effect.count; count += 1) this.later.push(() => this.startCreation());
@@ -438,6 +452,7 @@ export class ResourcePool<W> implements Pool<W> {
           this.cancelRetries(effect.count);
           break;
         case 'dismiss_idle':
+          // Stryker disable next-line StringLiteral: take() treats any strategy but 'lifo' as fifo
           for (let count = 0; count < effect.count; count += 1) this.retire(this.idle.take('fifo')!, false);
           break;
         case 'refuse_waiters':
@@ -453,8 +468,11 @@ export class ResourcePool<W> implements Pool<W> {
         case 'drained':
           this.later.push(() => void this.stop());
           break;
+        // Stryker disable next-line StringLiteral: a no-op case: answerCheckout handles this effect
         case 'lend_idle':
+        // Stryker disable next-line StringLiteral: a no-op case: answerCheckout handles this effect
         case 'wait':
+        // Stryker disable next-line StringLiteral,ConditionalExpression: a no-op case: answerCheckout handles this effect
         case 'refuse':
           // Answers to a checkout; `answerCheckout` handles them.
           break;
@@ -464,6 +482,7 @@ export class ResourcePool<W> implements Pool<W> {
 
   /** Runs the queued calls into user code, unless an outer call is already running them. */
   private flush(): void {
+    // Stryker disable next-line ConditionalExpression: flushing an empty list runs nothing
     if (this.flushing || this.later.length === 0) return;
     this.flushing = true;
     try {
@@ -476,9 +495,11 @@ export class ResourcePool<W> implements Pool<W> {
 
   /** A worker leaves the pool and is destroyed; a lease it is out on is revoked. */
   private retire(record: WorkerRecord<W>, inIdleDeque: boolean): void {
+    // Stryker disable next-line ConditionalExpression,StringLiteral: nothing retires a dead record: retire removes it from `all`, the deque skips it, a dead worker reports no exit
     if (record.state === 'dead') return;
     record.state = 'dead';
     if (inIdleDeque) this.idle.forget();
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: the record goes dead, and a dead record ignores its lease's release and destroy
     if (record.lease) record.lease.done = true;
     record.lease = undefined;
     this.all.delete(record);
@@ -617,6 +638,7 @@ export class ResourcePool<W> implements Pool<W> {
   }
 
   private emitCheckout(outcome: CheckoutOutcome, startedAt: number): void {
+    // Stryker disable next-line ConditionalExpression: emit drops an event no one observes; the guard only saves the clock read
     if (!this.telemetry.observed) return;
     this.telemetry.emit(
       TelemetryEvents.poolCheckout,
@@ -627,6 +649,7 @@ export class ResourcePool<W> implements Pool<W> {
 
   /** Emits once the effects in progress are done: a subscriber that calls back into the pool meets it consistent. */
   private emitCheckoutLater(outcome: CheckoutOutcome, startedAt: number): void {
+    // Stryker disable next-line ConditionalExpression: emitCheckout checks observed itself; the guard only saves a closure
     if (this.telemetry.observed) this.later.push(() => this.emitCheckout(outcome, startedAt));
   }
 }

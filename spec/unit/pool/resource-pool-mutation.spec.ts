@@ -252,3 +252,65 @@ describe('reconfigure, transaction and stop arguments', () => {
     await first;
   });
 });
+
+describe('the idle deque count follows the status', () => {
+  const dequeCount = (pool: unknown) => (pool as { idle: { count: number } }).idle.count;
+
+  it('through overflow dismissal, a smaller size, worker deaths and the stop', async () => {
+    const { pool } = await testPool({ size: 3, maxOverflow: 2 });
+    expect(dequeCount(pool)).toBe(3);
+    const leases = [await pool.checkout(), await pool.checkout(), await pool.checkout(), await pool.checkout()];
+    expect(pool.status()).toMatchObject({ overflow: 1, idle: 0 });
+    // an overflow worker comes back and is dismissed: it never was in the deque
+    leases.pop()!.release();
+    expect(dequeCount(pool)).toBe(pool.status().idle);
+    leases.pop()!.release();
+    leases.pop()!.release();
+    expect(pool.status().idle).toBe(2);
+    expect(dequeCount(pool)).toBe(2);
+    // a smaller size dismisses idle workers
+    pool.reconfigure({ size: 2 });
+    expect(pool.status().idle).toBe(1);
+    expect(dequeCount(pool)).toBe(1);
+    // a checked-out worker dies and is replaced into the deque
+    (leases[0]!.worker as TestWorker).die('gone');
+    expect(dequeCount(pool)).toBe(pool.status().idle);
+    const out = await pool.checkout();
+    await pool.stop();
+    expect(dequeCount(pool)).toBe(0);
+    out.release();
+  });
+});
+
+describe('destroys in flight', () => {
+  const pending = (pool: unknown) => (pool as { destroying: Set<unknown> }).destroying.size;
+
+  it('a synchronous destroy leaves nothing pending, an async one is pending until it settles', async () => {
+    const { pool, factory } = await testPool({ size: 1, maxOverflow: 0 });
+    (await pool.checkout()).destroy('sync');
+    expect(factory.destroyed).toHaveLength(1);
+    expect(pending(pool)).toBe(0);
+    await pool.stop();
+
+    let finish: (() => void) | undefined;
+    const clock = createTestClock();
+    const asyncPool = await createPool<{ id: number }>({
+      name: 'async',
+      size: 1,
+      maxOverflow: 0,
+      clock,
+      telemetry: createTelemetry({ clock }),
+      worker: {
+        create: () => ({ id: 1 }),
+        // the first destroy is held open until the spec finishes it; the rest settle at once
+        destroy: () => (finish === undefined ? new Promise<void>((resolve) => (finish = resolve)) : Promise.resolve()),
+      },
+    });
+    (await asyncPool.checkout()).destroy('async');
+    expect(pending(asyncPool)).toBe(1);
+    finish!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pending(asyncPool)).toBe(0);
+    await asyncPool.stop();
+  });
+});
