@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createPool, poolChild } from '../../../src/pool/index.js';
 import { createTelemetry, createTestClock, startSupervisor, type TelemetryEvent } from '../../../src/index.js';
 import { recordTelemetry } from '../../support/supervision.js';
-import { TestFactory, type TestWorker } from '../../support/pool.js';
+import { settledYet, TestFactory, type TestWorker } from '../../support/pool.js';
 
 describe('a pool child', () => {
   it('keeps its own clock and telemetry over the supervisor ones', async () => {
@@ -16,6 +16,7 @@ describe('a pool child', () => {
     const lease = await spec.pool!.checkout();
     const waiting = spec.pool!.checkout().catch((error: { code: string }) => error.code);
     supervisorSide.clock.advance(100);
+    expect(await settledYet(waiting)).toBe(false);
     clock.advance(100);
     expect(await waiting).toBe('ERR_POOL_TIMEOUT');
     expect(own.filter((event) => event.name === 'pool.checkout').map((event) => event.metadata.outcome)).toEqual(['ok', 'timeout']);
