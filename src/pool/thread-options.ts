@@ -87,17 +87,20 @@ export interface ResolvedThreadPoolOptions {
 
 const resourceLimitFields = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
+const workerFilenameExpectation = 'the path or file URL of an existing worker module';
+
 function workerFilename(value: unknown): string {
   let path: string | undefined;
   try {
     if (value instanceof URL) path = fileURLToPath(value);
     else if (typeof value === 'string' && value.startsWith('file:')) path = fileURLToPath(value);
     else if (typeof value === 'string' && value.length > 0) path = resolvePath(value);
-  } catch {
-    path = undefined;
+  } catch (error) {
+    // A malformed file URL (fileURLToPath throws): refused with the reason kept as `cause`.
+    throw new ConfigError('filename', value, workerFilenameExpectation, { cause: error });
   }
   if (path === undefined || !existsSync(path)) {
-    throw new ConfigError('filename', value, 'the path or file URL of an existing worker module');
+    throw new ConfigError('filename', value, workerFilenameExpectation);
   }
   return path;
 }
