@@ -52,15 +52,18 @@ function positive(option: string, value: unknown, fallback: number): number {
   return number;
 }
 
+const originExpectation = "an http: or https: origin without a path, e.g. 'http://127.0.0.1:8080'";
+
 function httpOrigin(value: unknown): string {
   let url: URL | undefined;
   try {
     url = value instanceof URL ? value : typeof value === 'string' ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
+  } catch (error) {
+    // Not a URL at all: refused with the URL parser's error as `cause`.
+    throw new ConfigError('origin', value, originExpectation, { cause: error });
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-    throw new ConfigError('origin', value, "an http: or https: origin without a path, e.g. 'http://127.0.0.1:8080'");
+    throw new ConfigError('origin', value, originExpectation);
   }
   return url.origin;
 }
@@ -122,6 +125,7 @@ function factoryFor(options: ResolvedHttpWorkerOptions): WorkerFactory<Client> {
     async destroy(client: Client): Promise<void> {
       retired.add(client);
       const closed = client.destroy();
+      // Stryker disable next-line OptionalChaining: create() registers a connector for every client this factory's destroy() receives
       connectors.get(client)?.abandon();
       await closed;
     },
