@@ -111,7 +111,7 @@ describe('the clients', () => {
   it('without bodyTimeoutMs, a slow body is bounded only by the deadline on the pool`s clock', async () => {
     const target = await server();
     const { pool } = await httpPool({ origin: target.origin, clock: createTestClock(), requestTimeoutMs: 100 });
-    const answer = await within(pool.request({ path: '/slow-body?ms=400' }), 3000, 'slow body');
+    const answer = await within(pool.request({ path: '/slow-body?ms=1500' }), 4000, 'slow body');
     expect(answer.text()).toBe('first chunk, last chunk');
   });
 
@@ -149,6 +149,20 @@ describe('the clients', () => {
     await pool.stop();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(exits()).toEqual(['unfinished_request']);
+  });
+});
+
+describe('httpWorkerFactory workers', () => {
+  it('a client the factory destroys does not exit through its context', async () => {
+    const target = await server();
+    const factory = httpWorkerFactory({ origin: target.origin });
+    const exit = vi.fn();
+    const client = await factory.create({ exit } as never);
+    const answer = await client.request({ path: '/one', method: 'GET' });
+    expect(await answer.body.text()).toBe('ok /one');
+    await factory.destroy!(client);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(exit).not.toHaveBeenCalled();
   });
 });
 
