@@ -115,6 +115,13 @@ describe('the clients', () => {
     expect(answer.text()).toBe('first chunk, last chunk');
   });
 
+  it('without headersTimeoutMs, slow headers are bounded only by the deadline on the pool`s clock', async () => {
+    const target = await server();
+    const { pool } = await httpPool({ origin: target.origin, clock: createTestClock(), requestTimeoutMs: 100 });
+    const answer = await within(pool.request({ path: '/slow-headers?ms=1500' }), 4000, 'slow headers');
+    expect(answer.text()).toBe('late');
+  });
+
   it('a bodyTimeoutMs set on the pool is enforced by undici per request', async () => {
     const target = await server();
     const { pool } = await httpPool({ origin: target.origin, clock: createTestClock(), bodyTimeoutMs: 100 });
