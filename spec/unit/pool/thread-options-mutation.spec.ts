@@ -3,8 +3,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { createTelemetry } from '../../../src/index.js';
 import { resolveRunOptions, resolveThreadPoolOptions } from '../../../src/pool/thread-options.js';
 
-// Five CPUs: default minThreads floor(5 / 2) = 2, maxThreads ceil(5 * 1.5) = 8.
-vi.mock('node:os', async (importOriginal) => ({ ...(await importOriginal<typeof import('node:os')>()), availableParallelism: () => 5 }));
 
 const file = fileURLToPath(new URL('../../../workers/echo.mjs', import.meta.url));
 const maxTimerMs = 2 ** 31 - 1;
@@ -52,11 +50,21 @@ describe('resolveThreadPoolOptions: filename', () => {
 });
 
 describe('resolveThreadPoolOptions: thread counts and queue', () => {
-  it('defaults to half the CPUs (floored) and 1.5 times the CPUs (ceiled)', () => {
-    const resolved = resolveThreadPoolOptions(base);
-    expect(resolved.minThreads).toBe(2);
-    expect(resolved.maxThreads).toBe(8);
-    expect(resolved.maxQueue).toBe(Number.POSITIVE_INFINITY);
+  it('defaults to half the CPUs (floored) and 1.5 times the CPUs (ceiled)', async () => {
+    // Five CPUs: minThreads floor(5 / 2) = 2, maxThreads ceil(5 * 1.5) = 8. The module is loaded
+    // afresh under the mock: spec files may share a module cache (the mutation runs do).
+    vi.resetModules();
+    vi.doMock('node:os', async (importOriginal) => ({ ...(await importOriginal<typeof import('node:os')>()), availableParallelism: () => 5 }));
+    try {
+      const fresh = await import('../../../src/pool/thread-options.js');
+      const resolved = fresh.resolveThreadPoolOptions(base);
+      expect(resolved.minThreads).toBe(2);
+      expect(resolved.maxThreads).toBe(8);
+      expect(resolved.maxQueue).toBe(Number.POSITIVE_INFINITY);
+    } finally {
+      vi.doUnmock('node:os');
+      vi.resetModules();
+    }
   });
 
   it('raises the default maxThreads to minThreads', () => {
