@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ConfigError,
   bridgeToOpenTelemetry,
@@ -7,6 +7,7 @@ import {
   type OpenTelemetryBridgeOptions,
   type OpenTelemetryMeter,
 } from '../../../src/index.js';
+import { captureProcessWarnings } from '../../support/warnings.js';
 
 type Attributes = Record<string, string | number | boolean>;
 
@@ -49,22 +50,7 @@ function configErrorOf(call: () => unknown): ConfigError {
   return thrown as ConfigError;
 }
 
-interface ProcessWarning extends Error {
-  code?: string;
-}
-let warnings: ProcessWarning[] = [];
-let otherListeners: NodeJS.WarningListener[] = [];
-const onWarning = (warning: ProcessWarning): void => void warnings.push(warning);
-beforeEach(() => {
-  warnings = [];
-  otherListeners = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', onWarning);
-});
-afterEach(() => {
-  process.off('warning', onWarning);
-  for (const listener of otherListeners) process.on('warning', listener);
-});
+const warnings = captureProcessWarnings();
 
 describe('the bridge sends scalar metadata as attributes', () => {
   it('keeps strings, numbers and booleans, drops objects, arrays, null, undefined and bigints', () => {

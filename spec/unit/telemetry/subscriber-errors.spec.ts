@@ -1,10 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { filter, map } from 'rxjs';
 import { createTelemetry, createTestClock } from '../../../src/index.js';
-
-interface ProcessWarning extends Error {
-  code?: string;
-}
+import { captureProcessWarnings } from '../../support/warnings.js';
 
 /** Lets pending macrotasks (RxJS reports subscriber errors on a timer) run; not a sleep. */
 function nextMacrotask(): Promise<void> {
@@ -12,24 +9,7 @@ function nextMacrotask(): Promise<void> {
 }
 
 describe('a subscriber that throws never breaks the emitter or the other subscribers', () => {
-  let warnings: ProcessWarning[];
-  let otherListeners: NodeJS.WarningListener[];
-  const onWarning = (warning: ProcessWarning): void => {
-    if (warning.code === 'OVERSEER_SUBSCRIBER_ERROR') warnings.push(warning);
-  };
-
-  beforeEach(() => {
-    warnings = [];
-    // Node's own listener prints every warning with its stack; the expected ones would only be noise.
-    otherListeners = process.listeners('warning');
-    process.removeAllListeners('warning');
-    process.on('warning', onWarning);
-  });
-
-  afterEach(() => {
-    process.off('warning', onWarning);
-    for (const listener of otherListeners) process.on('warning', listener);
-  });
+  const warnings = captureProcessWarnings('OVERSEER_SUBSCRIBER_ERROR');
 
   it('delivers every event to subscribers before and after the thrower, and emit does not throw', async () => {
     const telemetry = createTelemetry({ clock: createTestClock() });

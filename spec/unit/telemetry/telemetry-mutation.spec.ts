@@ -1,27 +1,9 @@
 import { startWith, take } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, createTelemetry, createTestClock, type TelemetryEvent } from '../../../src/index.js';
+import { captureProcessWarnings } from '../../support/warnings.js';
 
-interface ProcessWarning extends Error {
-  code?: string;
-}
-
-let warnings: ProcessWarning[] = [];
-let otherListeners: NodeJS.WarningListener[] = [];
-const onWarning = (warning: ProcessWarning): void => {
-  if (warning.code === 'OVERSEER_SUBSCRIBER_ERROR') warnings.push(warning);
-};
-beforeEach(() => {
-  warnings = [];
-  // Node's own listener prints every warning with its stack; the expected ones would only be noise.
-  otherListeners = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', onWarning);
-});
-afterEach(() => {
-  process.off('warning', onWarning);
-  for (const listener of otherListeners) process.on('warning', listener);
-});
+const warnings = captureProcessWarnings('OVERSEER_SUBSCRIBER_ERROR');
 
 function recorded() {
   const telemetry = createTelemetry({ clock: createTestClock() });
