@@ -7,6 +7,7 @@ import {
   type InvalidArgumentError,
 } from '../../../src/index.js';
 import { recordTelemetry } from '../../support/supervision.js';
+import { thrownBy } from '../../support/thrown.js';
 
 async function tree() {
   const { clock, telemetry } = recordTelemetry();
@@ -20,23 +21,13 @@ async function tree() {
   });
 }
 
-/** What `run` throws. */
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('nothing was thrown');
-}
-
 describe('look-ups name what they could not find', () => {
   it('an unknown breaker or limiter is named with its kind and namespace', async () => {
     const infra = await tree();
-    const breaker = thrown(() => infra.breaker('billing', 'nope'));
+    const breaker = thrownBy(() => infra.breaker('billing', 'nope'));
     expect(breaker).toBeInstanceOf(InfrastructureLookupError);
     expect((breaker as Error).message).toBe("the infrastructure has no breaker 'nope' in namespace 'billing'");
-    const limiter = thrown(() => infra.limiter('billing', 'nope'));
+    const limiter = thrownBy(() => infra.limiter('billing', 'nope'));
     expect(isInfrastructureLookupError(limiter)).toBe(true);
     expect((limiter as Error).message).toBe("the infrastructure has no limiter 'nope' in namespace 'billing'");
     await infra.stop();
@@ -51,7 +42,7 @@ describe('look-ups name what they could not find', () => {
       [() => infra.limiter('billing', 5 as never), 'limiter.name'],
     ];
     for (const [lookup, argument] of cases) {
-      const error = thrown(lookup);
+      const error = thrownBy(lookup);
       expect(isInvalidArgumentError(error), argument).toBe(true);
       expect((error as InvalidArgumentError).argument).toBe(argument);
       expect((error as InvalidArgumentError).message).toBe(`Invalid argument ${argument}: expected a name (a string), got 5`);
@@ -72,7 +63,7 @@ describe('namespace(ns) gives that namespace\'s supervisor', () => {
   it('a namespace whose supervisor is not running is a lookup error naming it', async () => {
     const infra = await tree();
     await infra.supervisor.terminateChild('search');
-    const error = thrown(() => infra.namespace('search'));
+    const error = thrownBy(() => infra.namespace('search'));
     expect(error).toBeInstanceOf(InfrastructureLookupError);
     expect((error as Error).message).toBe("the infrastructure has no running supervisor of namespace 'search'");
     expect(infra.namespace('billing').id).toBe('infrastructure/billing');

@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { within } from '../../../src/infrastructure/options.js';
 import { ConfigError, isConfigError, startInfrastructure, type InfrastructureOptions } from '../../../src/index.js';
 import { recordTelemetry } from '../../support/supervision.js';
-
-/** What `run` throws. */
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('nothing was thrown');
-}
+import { thrownBy } from '../../support/thrown.js';
 
 /** The ConfigError `startInfrastructure(options)` rejects with. */
 async function rejection(options: unknown): Promise<ConfigError> {
@@ -25,7 +16,7 @@ async function rejection(options: unknown): Promise<ConfigError> {
 
 describe('within: a validation error is renamed by its path', () => {
   it('renames the option and keeps the value and the expectation, commas included', () => {
-    const error = thrown(() =>
+    const error = thrownBy(() =>
       within('namespaces.billing.breakers.payments', () => {
         throw new ConfigError('tolerance.failures', -1, 'an integer, at least 0, got or not');
       }),
@@ -42,9 +33,9 @@ describe('within: a validation error is renamed by its path', () => {
 
   it('rethrows anything but a ConfigError as it is, even a thrown string or null', () => {
     const failure = new RangeError('not a config problem');
-    expect(thrown(() => within('path', () => { throw failure; }))).toBe(failure);
-    expect(thrown(() => within('path', () => { throw 'text'; }))).toBe('text');
-    expect(thrown(() => within('path', () => { throw null; }))).toBe(null);
+    expect(thrownBy(() => within('path', () => { throw failure; }))).toBe(failure);
+    expect(thrownBy(() => within('path', () => { throw 'text'; }))).toBe('text');
+    expect(thrownBy(() => within('path', () => { throw null; }))).toBe(null);
   });
 
   it('rethrows a ConfigError whose message does not have the usual shape as it is', () => {
@@ -53,7 +44,7 @@ describe('within: a validation error is renamed by its path', () => {
     const startsOtherwise = new ConfigError('size', 5, 'at most 4');
     startsOtherwise.message = `Something else: ${startsOtherwise.message}`;
     for (const error of [endsOtherwise, startsOtherwise]) {
-      expect(thrown(() => within('path', () => { throw error; }))).toBe(error);
+      expect(thrownBy(() => within('path', () => { throw error; }))).toBe(error);
     }
   });
 });
@@ -112,7 +103,7 @@ describe('configure names what a patch gets wrong, with a message that says what
 
   it('a key a component cannot change live lists the keys it can', async () => {
     const infra = await tree();
-    const error = thrown(() => infra.configure({ billing: { breakers: { payments: { name: 'x' } as never } } })) as ConfigError;
+    const error = thrownBy(() => infra.configure({ billing: { breakers: { payments: { name: 'x' } as never } } })) as ConfigError;
     expect(error.option).toBe('patch.billing.breakers.payments.name');
     expect(error.message).toBe(
       "Invalid option patch.billing.breakers.payments.name: expected one of tolerance, failureRate, resetMs, halfOpenProbes, callTimeoutMs, isFailure (the options that can change live), got \"x\"",
@@ -171,7 +162,7 @@ describe('configure names what a patch gets wrong, with a message that says what
       [{ billing: { threadPools: {} } }, 'patch.billing.threadPools', "one of 'breakers', 'limiters', 'pools' (the sections that can change live)"],
     ];
     for (const [patch, option, expectation] of cases) {
-      const error = thrown(() => infra.configure(patch as never));
+      const error = thrownBy(() => infra.configure(patch as never));
       expect(isConfigError(error), `${option}: ${String(error)}`).toBe(true);
       expect((error as ConfigError).option).toBe(option);
       expect((error as ConfigError).message).toContain(`: expected ${expectation}, got `);

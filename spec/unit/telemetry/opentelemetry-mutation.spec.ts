@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
-  ConfigError,
   bridgeToOpenTelemetry,
   createTelemetry,
   createTestClock,
@@ -8,6 +7,7 @@ import {
   type OpenTelemetryMeter,
 } from '../../../src/index.js';
 import { captureProcessWarnings } from '../../support/warnings.js';
+import { configErrorOf } from '../../support/thrown.js';
 
 type Attributes = Record<string, string | number | boolean>;
 
@@ -37,17 +37,6 @@ function bridged(options?: OpenTelemetryBridgeOptions) {
   const recording = recordingMeter();
   const bridge = bridgeToOpenTelemetry(telemetry.events$, recording.meter, options);
   return { telemetry, bridge, subscriberErrors, ...recording };
-}
-
-function configErrorOf(call: () => unknown): ConfigError {
-  let thrown: unknown;
-  try {
-    call();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ConfigError);
-  return thrown as ConfigError;
 }
 
 const warnings = captureProcessWarnings();

@@ -10,17 +10,7 @@ import {
   summary,
   type PromClientRegistry,
 } from '../../../src/index.js';
-
-function configErrorOf(call: () => unknown): ConfigError {
-  let thrown: unknown;
-  try {
-    call();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ConfigError);
-  return thrown as ConfigError;
-}
+import { configErrorOf } from '../../support/thrown.js';
 
 /** A registry that records what the bridge registers and removes, failing on the names in `refuse`. */
 function recordingRegistry(refuse: readonly string[] = []) {

@@ -1,7 +1,6 @@
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigError,
   collectMetrics,
   counter,
   createTelemetry,
@@ -13,6 +12,7 @@ import {
 } from '../../../../src/index.js';
 import { MetricState } from '../../../../src/telemetry/metrics/metric-operator.js';
 import { harness } from './metric-harness.js';
+import { configErrorOf } from '../../../support/thrown.js';
 
 const anEvent = (name: string, measurements: Record<string, number> = {}, metadata: Record<string, unknown> = {}): TelemetryEvent => ({
   name,
@@ -20,16 +20,6 @@ const anEvent = (name: string, measurements: Record<string, number> = {}, metada
   measurements,
   metadata,
 });
-
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('collectMetrics refuses what is not a list of metrics', () => {
   it('not an array', () => {

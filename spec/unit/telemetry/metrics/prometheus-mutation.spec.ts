@@ -17,6 +17,7 @@ import {
   type MetricSnapshot,
 } from '../../../../src/index.js';
 import { prometheusFamily } from '../../../../src/telemetry/metrics/prometheus-naming.js';
+import { thrownBy } from '../../../support/thrown.js';
 
 function scrape(metrics: readonly Metric[], emitAll: (emit: (name: string, m?: Record<string, number>, md?: Record<string, unknown>) => void) => void): string {
   const telemetry = createTelemetry({ clock: createTestClock() });
@@ -32,18 +33,9 @@ function scalarSnapshot(definition: MetricDefinition, value: number, tags: Recor
   return { definition, series: [{ tags, value: { kind: 'scalar', value } }] };
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
-
 describe('Prometheus names', () => {
   it('a name that is not a string is refused with the argument and what it takes', () => {
-    const error = thrown(() => prometheusName(42 as never));
+    const error = thrownBy(() => prometheusName(42 as never));
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as Error).message).toBe('Invalid argument prometheusName.name: expected a metric name (a string), got 42');
   });
@@ -118,13 +110,13 @@ describe('metrics that would share a Prometheus name are refused, naming both', 
 
   it.each(cases)('%s, by startMetrics', (_label, metrics, message) => {
     const telemetry = createTelemetry({ clock: createTestClock() });
-    const error = thrown(() => startMetrics(telemetry.events$, metrics()));
+    const error = thrownBy(() => startMetrics(telemetry.events$, metrics()));
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe(message);
   });
 
   it.each(cases)('%s, by collectMetrics', (_label, metrics, message) => {
-    const error = thrown(() => collectMetrics(metrics()));
+    const error = thrownBy(() => collectMetrics(metrics()));
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe(message);
   });
@@ -153,14 +145,14 @@ describe('toPrometheus refuses what is not a metric snapshot', () => {
   ];
 
   it.each(notSnapshots)('%s', (_label, value) => {
-    const error = thrown(() => toPrometheus(value as MetricSnapshot));
+    const error = thrownBy(() => toPrometheus(value as MetricSnapshot));
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as InvalidArgumentError).argument).toBe('toPrometheus.snapshot');
     expect((error as Error).message).toMatch(/^Invalid argument toPrometheus\.snapshot: expected a metric snapshot \(registry\.snapshot\(\) gives them\), got /);
   });
 
   it.each(notSnapshots)('%s in an array, naming its index', (_label, value) => {
-    const error = thrown(() => toPrometheus([scalarSnapshot(definition, 1), value as MetricSnapshot]));
+    const error = thrownBy(() => toPrometheus([scalarSnapshot(definition, 1), value as MetricSnapshot]));
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as InvalidArgumentError).argument).toBe('toPrometheus.snapshot[1]');
   });

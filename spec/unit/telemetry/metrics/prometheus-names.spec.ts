@@ -13,16 +13,7 @@ import {
   toPrometheus,
   type Metric,
 } from '../../../../src/index.js';
-
-/** The thrown error of `action`, failing the spec when nothing is thrown. */
-function thrownBy(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../../../support/thrown.js';
 
 function scrape(metrics: readonly Metric[], emit: (telemetry: ReturnType<typeof createTelemetry>) => void): string {
   const telemetry = createTelemetry({ clock: createTestClock() });
