@@ -16,17 +16,10 @@ import {
   type MetricDefinition,
   type MetricSnapshot,
 } from '../../../../src/index.js';
+import { scrape } from '../../../support/prometheus.js';
 import { prometheusFamily } from '../../../../src/telemetry/metrics/prometheus-naming.js';
 import { thrownBy } from '../../../support/thrown.js';
 
-function scrape(metrics: readonly Metric[], emitAll: (emit: (name: string, m?: Record<string, number>, md?: Record<string, unknown>) => void) => void): string {
-  const telemetry = createTelemetry({ clock: createTestClock() });
-  const registry = startMetrics(telemetry.events$, metrics);
-  emitAll((name, measurements, metadata) => telemetry.emit(name, measurements, metadata));
-  const text = toPrometheus(registry.snapshot());
-  registry.stop();
-  return text;
-}
 
 /** A snapshot of one series with `value`, built by hand as an exporter elsewhere might gather it. */
 function scalarSnapshot(definition: MetricDefinition, value: number, tags: Record<string, string> = {}): MetricSnapshot {

@@ -10,17 +10,9 @@ import {
   sum,
   summary,
   toPrometheus,
-  type Metric,
 } from '../../../../src/index.js';
+import { scrape } from '../../../support/prometheus.js';
 
-function scrape(metrics: readonly Metric[], emitAll: (emit: (name: string, m?: Record<string, number>, md?: Record<string, unknown>) => void) => void): string {
-  const telemetry = createTelemetry({ clock: createTestClock() });
-  const registry = startMetrics(telemetry.events$, metrics);
-  emitAll((name, measurements, metadata) => telemetry.emit(name, measurements, metadata));
-  const text = toPrometheus(registry.snapshot());
-  registry.stop();
-  return text;
-}
 
 /** A breaker name holding a backslash, double quotes and a newline, all of which labels must escape. */
 const awkwardBreaker = 'a\\b "c"\nd';
