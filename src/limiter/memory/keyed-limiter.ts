@@ -11,13 +11,13 @@ import type { MemoryRateLimiter } from '../rate-limiter.js';
 import { Sweeper } from './sweeper.js';
 
 /** How many maps the keys are spread over; a power of two. */
-const SHARDS = 16;
+export const SHARDS = 16;
 
 /**
  * Which map a key lives in, from its length and two of its characters: cheap whatever the key's
  * length, and spread enough for ids, addresses and digests. Keys that collide only share a map.
  */
-function shardOf(key: string): number {
+export function shardOf(key: string): number {
   const length = key.length;
   if (length === 0) return 0;
   return (key.charCodeAt(length - 1) + 31 * key.charCodeAt(length >> 1) + length) & (SHARDS - 1);
@@ -112,8 +112,8 @@ export class KeyedLimiter<State> implements MemoryRateLimiter {
     this.sweeper.stop();
   }
 
+  /** Reports the hit; called only while someone observes the telemetry. */
   private report(key: string, decision: Decision, cost: number): Decision {
-    if (!this.telemetry.observed) return decision;
     const state = decision.allowed || decision.reason === 'cost_exceeds_limit' ? undefined : this.shards[shardOf(key)]!.get(key);
     const used = state === undefined ? 0 : this.algorithm.used(state, this.clock.now(), this.limits);
     reportHit(this.telemetry, this.name, this.telemetryKeys ? key : undefined, decision, cost, used);

@@ -26,6 +26,7 @@ export class SettledDecisions {
   of(decision: Decision, limit: number): Promise<Decision> {
     if (!decision.allowed || decision.count > SETTLED_COUNTS) return Promise.resolve(decision);
     // Pre-sized on first use so that V8 keeps fast (holey) elements whatever order the counts come in.
+    // Stryker disable next-line ArrayDeclaration,ArithmeticOperator: the length is only a sizing hint (never negative, as limit >= 1): entries past it are added on assignment
     const entries = (this.entries ??= new Array<Settled | undefined>(Math.min(limit, SETTLED_COUNTS) + 1));
     const entry = entries[decision.count];
     if (entry !== undefined && entry.decision === decision) return entry.promise;
