@@ -51,6 +51,7 @@ export class AdmittedDecisions {
 
   constructor(readonly limit: number) {
     // Pre-sized so that V8 keeps fast (holey) elements whatever order the counts come in.
+    // Stryker disable next-line ArrayDeclaration: the size only keeps V8's elements kind; an unsized array holds the same decisions.
     this.shared = new Array<Admitted | undefined>(Math.min(limit, SHARED_COUNTS) + 1);
   }
 

@@ -153,6 +153,7 @@ export function windowLength(option: string, value: unknown): number {
 
 /** A finite number > 0 (required). */
 export function positive(option: string, value: unknown): number {
+  // Stryker disable next-line ConditionalExpression: without it finiteNumber gives undefined its fallback 0, which the `<= 0` check below refuses with the same error.
   if (value === undefined) throw new ConfigError(option, value, 'a finite number > 0');
   const number = finiteNumber(option, value, 0, 0);
   if (number <= 0) throw new ConfigError(option, value, 'a finite number > 0');

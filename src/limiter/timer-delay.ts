@@ -13,6 +13,7 @@ export const MAX_TIMER_MS = maxTimerDelayMs;
  * it was armed, which a simulated clock would run, and re-arm, for ever. A delay of 0 stays 0.
  */
 export function timerDelay(now: number, ms: number): number {
+  // Stryker disable next-line EqualityOperator: at ms === MAX_TIMER_MS both branches give MAX_TIMER_MS.
   const delay = ms < MAX_TIMER_MS ? ms : MAX_TIMER_MS;
   return delay <= 0 || now + delay > now ? delay : delayUntil(now, nextUp(now));
 }
