@@ -316,11 +316,16 @@ describe('the Redis limiter resetting a key', () => {
 describe('the Redis limiter failing with a value that cannot be made a string', () => {
   // String(Object.create(null)) throws: the limiter must still settle at once, never hang or leak a rejection.
   const unprintable = (): unknown => Object.create(null) as unknown;
+  /** A client whose every command rejects with `value`. */
+  const rejectingWith = (value: unknown): RedisLike => ({
+    evalsha: () => Promise.reject(value),
+    eval: () => Promise.reject(value),
+    del: () => Promise.reject(value),
+  });
 
   it('rejects a hit at once, describing the value', async () => {
     const value = unprintable();
-    const rejecting: RedisLike = { evalsha: () => Promise.reject(value), eval: () => Promise.reject(value), del: () => Promise.reject(value) };
-    const { limiter, clock } = limiterOn(rejecting);
+    const { limiter, clock } = limiterOn(rejectingWith(value));
     const { error } = (await settledByNow(limiter.hit('a'))) as { error: LimiterUnavailableError };
     expect(error).toBeInstanceOf(LimiterUnavailableError);
     expect(error.reason).toBe('error');
@@ -331,8 +336,7 @@ describe('the Redis limiter failing with a value that cannot be made a string', 
 
   it('rejects a reset at once, describing the value', async () => {
     const value = unprintable();
-    const rejecting: RedisLike = { evalsha: () => Promise.reject(value), eval: () => Promise.reject(value), del: () => Promise.reject(value) };
-    const { limiter, clock } = limiterOn(rejecting);
+    const { limiter, clock } = limiterOn(rejectingWith(value));
     const { error } = (await settledByNow(limiter.reset('a'))) as { error: LimiterUnavailableError };
     expect(error).toBeInstanceOf(LimiterUnavailableError);
     expect(error.message).toBe("limiter 'api' is unavailable: Redis failed a reset: {}");
