@@ -103,3 +103,35 @@ describe('Redis hit deadlines', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 });
+
+describe('Redis hit deadlines, re-entered from an expiry', () => {
+  // A wait's expiry reports to telemetry synchronously, and a subscriber may hit the limiter again.
+  it('a wait added while another expires leaves one timer, for the oldest wait, and none once every wait settles', () => {
+    const clock = createTestClock();
+    const deadlines = new Deadlines(clock, 100);
+    const added = wait();
+    const expiring: CountingWait = {
+      ...wait(),
+      expire() {
+        this.expiries += 1;
+        deadlines.add(added);
+      },
+    };
+    const waiting = wait();
+    deadlines.add(expiring);
+    clock.advance(50);
+    deadlines.add(waiting);
+    clock.advance(50);
+    expect(expiring.expiries).toBe(1);
+    expect(added.deadline).toBe(200);
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(50);
+    expect(waiting.expiries).toBe(1);
+    waiting.settled = true;
+    added.settled = true;
+    deadlines.settled();
+    expect(clock.pendingTimers()).toBe(0);
+    clock.advance(100);
+    expect(added.expiries).toBe(0);
+  });
+});

@@ -89,7 +89,13 @@ export class Deadlines {
     this.head = 0;
   }
 
+  /**
+   * Arms the one timer for `deadline`. A wait added from inside an expiry (a telemetry subscriber
+   * hitting again) has armed for its own, later deadline while {@link fire} still runs: that timer
+   * is replaced, not left to fire on its own.
+   */
   private arm(deadline: number): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     const now = this.clock.now();
     this.timer = this.clock.setTimeout(this.onTimer, timerDelay(now, delayUntil(now, deadline)));
   }
